@@ -1,0 +1,51 @@
+# The two commands that matter: `make run` (set up and serve) and `make test` (the whole suite).
+# PYTHON=/path/to/python3.12 overrides the interpreter that creates .venv.
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEV_ENV := DEBUG=true
+
+.PHONY: run install test lint format messages clean-db
+
+$(PY):
+	@interp="$(PYTHON)"; \
+	if [ -z "$$interp" ]; then interp=$$(sh scripts/find-python.sh) || exit 1; fi; \
+	echo "Creating $(VENV) with $$interp"; \
+	"$$interp" -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py load_portal_data
+	@echo ""
+	@echo "Admin: create a user with  $(PY) manage.py createsuperuser  then open http://127.0.0.1:8000/admin/"
+	@echo ""
+	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+# The suite runs with DEBUG off, as in production; it needs a SECRET_KEY, any value will do.
+test: install
+	SECRET_KEY=$${SECRET_KEY:-insecure-test-only-key} $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+# Regenerates the catalogue from the sources (needs GNU gettext) and compiles it with polib,
+# so the committed .mo files never depend on msgfmt being installed.
+messages: install
+	$(DEV_ENV) $(PY) manage.py makemessages --locale zh_Hans --no-obsolete --add-location file --ignore '.venv/*' --ignore 'tests/*'
+	$(DEV_ENV) $(PY) manage.py compile_catalogues
+
+clean-db:
+	rm -f db.sqlite3

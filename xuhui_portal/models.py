@@ -1,0 +1,133 @@
+"""Abstract bases shared by the directory's models (no tables of their own)."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .slugs import unique_slug
+
+
+def validate_no_parent_loop(record: models.Model) -> None:
+    """Refuse a `parent` that would make the record, through its parents, part of itself."""
+    seen = {record.pk}
+    parent = record.parent
+    while parent is not None:
+        if parent.pk in seen:
+            raise ValidationError(
+                {"parent": _("This parent would make a loop: a record cannot contain itself.")}
+            )
+        seen.add(parent.pk)
+        parent = parent.parent
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class PublicationState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+
+
+class Bilingual:
+    """Bilingual text lives in `<field>_zh` / `<field>_en` pairs; Chinese is always filled in."""
+
+    def localized(self, field: str) -> str:
+        """The English value when English is active and it is filled in, else the Chinese one."""
+        language = get_language() or settings.LANGUAGE_CODE
+        if language.startswith("en"):
+            english = getattr(self, f"{field}_en", "")
+            if english:
+                return english
+        return getattr(self, f"{field}_zh")
+
+
+class DirectoryQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(publication_state=PublicationState.PUBLISHED)
+
+
+class DirectoryRecord(Bilingual, TimeStampedModel):
+    """A record of the public directory: it has a publication state and cites its sources."""
+
+    publication_state = models.CharField(
+        _("publication state"),
+        max_length=16,
+        choices=PublicationState,
+        default=PublicationState.DRAFT,
+        db_index=True,
+    )
+    sources = models.ManyToManyField(
+        "districts.Source",
+        verbose_name=_("sources"),
+        related_name="cited_%(class)s",
+        help_text=_("The reports this record's facts come from."),
+    )
+
+    objects = DirectoryQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(publication_state__in=PublicationState.values),
+                name="%(app_label)s_%(class)s_publication_state_valid",
+            ),
+        ]
+
+    @property
+    def is_published(self) -> bool:
+        return self.publication_state == PublicationState.PUBLISHED
+
+
+class NamedRecord(DirectoryRecord):
+    """A directory record with a bilingual name and a unique ASCII slug that survives renames.
+
+    The slug is made once, from the English name or the pinyin of the Chinese one, and is not
+    regenerated when the record is renamed, so links to it keep working.
+    """
+
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=120,
+        unique=True,
+        blank=True,
+        help_text=_("ASCII, used in links. Left empty, it is made from the English name or the pinyin."),
+    )
+
+    class Meta(DirectoryRecord.Meta):
+        abstract = True
+        constraints = [
+            *DirectoryRecord.Meta.constraints,
+            models.CheckConstraint(condition=~Q(slug=""), name="%(app_label)s_%(class)s_slug_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+    def save(self, *args, **kwargs):
+        self._fill_slug()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        # Filled in here as well as in save(), because full_clean() checks the non-empty-slug
+        # constraint before save() runs.
+        super().clean()
+        self._fill_slug()
+
+    @property
+    def name(self) -> str:
+        return self.localized("name")
+
+    def _fill_slug(self) -> None:
+        if not self.slug:
+            self.slug = unique_slug(self, self.name_en, self.name_zh)
