@@ -34,6 +34,13 @@ from .factories import (
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Validation messages are matched in English (the msgids)."""
+    with translation.override("en"):
+        yield
+
+
 def refused_by_database(model, pk, **values):
     """True when the database itself rejects writing `values` to the row."""
     try:
@@ -241,9 +248,9 @@ def test_str_of_every_model():
 
 def test_every_listed_model_has_a_stable_url():
     district = make_district(slug="fenglin")
-    assert district.get_absolute_url() == "/districts/fenglin/"
+    assert district.get_absolute_url() == "/en/districts/fenglin/"
     incubator = make_incubator(name_en="ModelSpeed Space")
-    assert incubator.get_absolute_url() == f"/incubators/{incubator.pk}-modelspeed-space/"
+    assert incubator.get_absolute_url() == f"/en/incubators/{incubator.pk}-modelspeed-space/"
     for record in (make_institution(), make_platform(), make_project()):
         assert str(record.pk) in record.get_absolute_url()
 
