@@ -9,6 +9,7 @@ from xuhui_portal.models import (
     Bilingual,
     DirectoryRecord,
     NamedRecord,
+    SearchableRecord,
     TimeStampedModel,
     validate_no_parent_loop,
 )
@@ -79,7 +80,7 @@ class TechField(Bilingual, TimeStampedModel):
             self.slug = unique_slug(self, self.name_en, self.name_zh)
 
 
-class InnovationDistrict(NamedRecord):
+class InnovationDistrict(SearchableRecord):
     """One of Xuhui's six innovation districts (科创街区)."""
 
     short_name_zh = models.CharField(_("short name (Chinese)"), max_length=40)
@@ -98,13 +99,17 @@ class InnovationDistrict(NamedRecord):
     description_zh = models.TextField(_("description (Chinese)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
 
-    class Meta(NamedRecord.Meta):
+    class Meta(SearchableRecord.Meta):
         verbose_name = _("innovation district")
         verbose_name_plural = _("innovation districts")
         ordering = ["display_order"]
 
     def get_absolute_url(self) -> str:
         return reverse("districts:detail", kwargs={"slug": self.slug})
+
+    def search_parts(self) -> tuple[list[str], list[str]]:
+        titles, _bodies = super().search_parts()
+        return [*titles, self.short_name_zh, self.short_name_en], [self.description_zh, self.description_en]
 
     @property
     def short_name(self) -> str:
@@ -130,7 +135,7 @@ class InstitutionGrade(models.TextChoices):
     TERTIARY_A = "tertiary_a", _("Grade 3A")
 
 
-class Institution(NamedRecord):
+class Institution(SearchableRecord):
     """A university, hospital, institute, company, financial institution or agency of the ecosystem."""
 
     Kind = InstitutionKind
@@ -164,12 +169,12 @@ class Institution(NamedRecord):
     description_zh = models.TextField(_("description (Chinese)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
 
-    class Meta(NamedRecord.Meta):
+    class Meta(SearchableRecord.Meta):
         verbose_name = _("institution")
         verbose_name_plural = _("institutions")
         ordering = ["kind", "name_zh"]
         constraints = [
-            *NamedRecord.Meta.constraints,
+            *SearchableRecord.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(kind__in=InstitutionKind.values), name="districts_institution_kind_valid"
             ),
@@ -190,6 +195,13 @@ class Institution(NamedRecord):
     def clean(self):
         super().clean()
         validate_no_parent_loop(self)
+
+    search_prefetch = ("aliases",)
+
+    def search_parts(self) -> tuple[list[str], list[str]]:
+        titles, _bodies = super().search_parts()
+        aliases = [alias.name for alias in self.aliases.all()] if self.pk else []
+        return [*titles, *aliases], [self.description_zh, self.description_en]
 
     @property
     def description(self) -> str:
@@ -219,6 +231,15 @@ class InstitutionAlias(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self.institution.refresh_search()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        self.institution.refresh_search()
+        return result
 
 
 class IndicatorTheme(models.TextChoices):

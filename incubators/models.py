@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from districts.models import InnovationDistrict, Institution, TechField
-from xuhui_portal.models import NamedRecord
+from xuhui_portal.models import SearchableRecord
 
 
 class IncubatorRecognition(models.TextChoices):
@@ -20,7 +20,7 @@ class IncubatorStatus(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
-class Incubator(NamedRecord):
+class Incubator(SearchableRecord):
     """An incubator (孵化器): where start-ups grow, possibly recognised as high-quality by the district."""
 
     Recognition = IncubatorRecognition
@@ -72,12 +72,12 @@ class Incubator(NamedRecord):
     description_zh = models.TextField(_("description (Chinese)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
 
-    class Meta(NamedRecord.Meta):
+    class Meta(SearchableRecord.Meta):
         verbose_name = _("incubator")
         verbose_name_plural = _("incubators")
         ordering = ["name_zh"]
         constraints = [
-            *NamedRecord.Meta.constraints,
+            *SearchableRecord.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(recognition="") | Q(recognition__in=IncubatorRecognition.values),
                 name="incubators_incubator_recognition_valid",
@@ -108,6 +108,10 @@ class Incubator(NamedRecord):
 
     def get_absolute_url(self) -> str:
         return reverse("incubators:detail", kwargs={"pk": self.pk, "slug": self.slug})
+
+    def search_parts(self) -> tuple[list[str], list[str]]:
+        titles, _bodies = super().search_parts()
+        return titles, [self.description_zh, self.description_en, self.services_zh, self.services_en]
 
     @property
     def services(self) -> str:

@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from districts.models import InnovationDistrict, Institution, TechField
-from xuhui_portal.models import NamedRecord, TimeStampedModel, validate_no_parent_loop
+from xuhui_portal.models import SearchableRecord, TimeStampedModel, validate_no_parent_loop
 
 #: Years a transfer project or platform may carry; anything else is a typing error.
 EARLIEST_YEAR, LATEST_YEAR = 1949, 2100
@@ -16,7 +16,7 @@ class TransferPlatformKind(models.TextChoices):
     CENTRE = "centre", _("Transfer centre")
 
 
-class TransferPlatform(NamedRecord):
+class TransferPlatform(SearchableRecord):
     """A node of Xuhui's transfer network: the service centre, the TTO "1+N" hub, or one of its N centres."""
 
     Kind = TransferPlatformKind
@@ -56,12 +56,12 @@ class TransferPlatform(NamedRecord):
     description_zh = models.TextField(_("description (Chinese)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
 
-    class Meta(NamedRecord.Meta):
+    class Meta(SearchableRecord.Meta):
         verbose_name = _("transfer platform")
         verbose_name_plural = _("transfer platforms")
         ordering = ["kind", "pk"]
         constraints = [
-            *NamedRecord.Meta.constraints,
+            *SearchableRecord.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(kind__in=TransferPlatformKind.values), name="transfers_platform_kind_valid"
             ),
@@ -83,6 +83,10 @@ class TransferPlatform(NamedRecord):
     def clean(self):
         super().clean()
         validate_no_parent_loop(self)
+
+    def search_parts(self) -> tuple[list[str], list[str]]:
+        titles, _bodies = super().search_parts()
+        return titles, [self.description_zh, self.description_en]
 
     @property
     def description(self) -> str:
@@ -146,7 +150,7 @@ class TransferProjectTransferMode(models.TextChoices):
     COMBINED = "combined", _("Combined")
 
 
-class TransferProject(NamedRecord):
+class TransferProject(SearchableRecord):
     """A technology transferred (or being incubated) through Xuhui's network.
 
     Money is in 万元 (10,000 yuan). An empty amount means *not disclosed*, which is different
@@ -212,12 +216,12 @@ class TransferProject(NamedRecord):
         _("IP-pledge financing (万元)"), max_digits=14, decimal_places=2, null=True, blank=True
     )
 
-    class Meta(NamedRecord.Meta):
+    class Meta(SearchableRecord.Meta):
         verbose_name = _("transfer project")
         verbose_name_plural = _("transfer projects")
         ordering = ["-year", "name_zh"]
         constraints = [
-            *NamedRecord.Meta.constraints,
+            *SearchableRecord.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(stage__in=TransferProjectStage.values), name="transfers_project_stage_valid"
             ),
@@ -247,6 +251,10 @@ class TransferProject(NamedRecord):
 
     def get_absolute_url(self) -> str:
         return reverse("transfers:project-detail", kwargs={"pk": self.pk, "slug": self.slug})
+
+    def search_parts(self) -> tuple[list[str], list[str]]:
+        titles, _bodies = super().search_parts()
+        return titles, [self.summary_zh, self.summary_en, self.team_lead]
 
     @property
     def summary(self) -> str:

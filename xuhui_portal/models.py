@@ -131,3 +131,63 @@ class NamedRecord(DirectoryRecord):
     def _fill_slug(self) -> None:
         if not self.slug:
             self.slug = unique_slug(self, self.name_en, self.name_zh)
+
+
+class SearchableRecord(NamedRecord):
+    """A named record found by the site's search (see xuhui_portal/search.py).
+
+    The three search columns are derived from the record's own text on every save; records
+    loaded raw (fixtures, bulk inserts) get them from `rebuild_search()`.
+    """
+
+    search_title = models.TextField(editable=False, default="")
+    search_text = models.TextField(editable=False, default="")
+    search_document = models.TextField(editable=False, default="")
+
+    SEARCH_FIELDS = ("search_title", "search_text", "search_document")
+
+    class Meta(NamedRecord.Meta):
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.fill_search_fields()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, *self.SEARCH_FIELDS}
+        super().save(*args, **kwargs)
+
+    def search_parts(self) -> tuple[list[str], list[str]]:
+        """(title texts, body texts): names rank above descriptions. Models add their own."""
+        return [self.name_zh, self.name_en, self.slug], []
+
+    def fill_search_fields(self) -> None:
+        from .search import search_fields_values
+
+        for field, value in search_fields_values(*self.search_parts()).items():
+            setattr(self, field, value)
+
+    def refresh_search(self) -> None:
+        """Recompute and store the search columns alone (after a related change, e.g. an alias)."""
+        self.fill_search_fields()
+        type(self)._default_manager.filter(pk=self.pk).update(
+            **{field: getattr(self, field) for field in self.SEARCH_FIELDS}
+        )
+
+    @classmethod
+    def rebuild_search(cls, batch_size: int = 1000) -> int:
+        """Recompute the search columns of every row in batches; returns the number of rows."""
+        queryset = cls._default_manager.order_by("pk")
+        if hasattr(cls, "search_prefetch"):
+            queryset = queryset.prefetch_related(*cls.search_prefetch)
+        batch, total = [], 0
+        for record in queryset.iterator(chunk_size=batch_size):
+            record.fill_search_fields()
+            batch.append(record)
+            if len(batch) == batch_size:
+                cls._default_manager.bulk_update(batch, cls.SEARCH_FIELDS)
+                total += len(batch)
+                batch = []
+        if batch:
+            cls._default_manager.bulk_update(batch, cls.SEARCH_FIELDS)
+            total += len(batch)
+        return total

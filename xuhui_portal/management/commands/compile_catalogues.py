@@ -15,7 +15,9 @@ class Command(BaseCommand):
         try:
             import polib
         except ImportError as error:
-            raise CommandError("polib is missing: install the test extras (pip install -e '.[test]')") from error
+            raise CommandError(
+                "polib is missing: install the test extras (pip install -e '.[test]')"
+            ) from error
         compiled = 0
         for locale_dir in settings.LOCALE_PATHS:
             for po_path in sorted(Path(locale_dir).glob("*/LC_MESSAGES/*.po")):
