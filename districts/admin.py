@@ -273,8 +273,4 @@ class MilestoneAdmin(DirectoryRecordAdmin):
 
     @admin.display(description=_("date"), ordering="occurred_on")
     def when(self, obj):
-        """The date only as precisely as it is known: 2019, 2019-03 or 2019-03-05."""
-        pattern = {Milestone.Precision.YEAR: "%Y", Milestone.Precision.MONTH: "%Y-%m"}.get(
-            obj.date_precision, "%Y-%m-%d"
-        )
-        return obj.occurred_on.strftime(pattern)
+        return obj.display_date

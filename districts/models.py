@@ -3,8 +3,11 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from xuhui_portal.formatting import money, number
 from xuhui_portal.models import (
     Bilingual,
     DirectoryRecord,
@@ -252,20 +255,21 @@ class IndicatorTheme(models.TextChoices):
 
 
 class IndicatorUnit(models.TextChoices):
-    ITEM = "item", _("items")
-    CERTIFICATE = "certificate", _("certificates")
-    APPROVAL = "approval", _("approvals")
-    PROJECT = "project", _("projects")
-    ORGANISATION = "organisation", _("organisations")
-    UNIVERSITY = "university", _("universities")
-    HOSPITAL = "hospital", _("hospitals")
-    LABORATORY = "laboratory", _("laboratories")
-    PERSON = "person", _("people")
-    PERSON_TIME = "person_time", _("person-times")
-    APARTMENT = "apartment", _("apartments")
-    WAN_YUAN = "wan_yuan", _("×10,000 yuan")
-    SQUARE_METRE = "square_metre", _("m²")
-    PATENTS_PER_10K = "patents_per_10k", _("patents per 10,000 residents")
+    ITEM = "item", pgettext_lazy("unit", "items")
+    CERTIFICATE = "certificate", pgettext_lazy("unit", "certificates")
+    APPROVAL = "approval", pgettext_lazy("unit", "approvals")
+    PROJECT = "project", pgettext_lazy("unit", "projects")
+    ORGANISATION = "organisation", pgettext_lazy("unit", "organisations")
+    INCUBATOR = "incubator", pgettext_lazy("unit", "incubators")
+    UNIVERSITY = "university", pgettext_lazy("unit", "universities")
+    HOSPITAL = "hospital", pgettext_lazy("unit", "hospitals")
+    LABORATORY = "laboratory", pgettext_lazy("unit", "laboratories")
+    PERSON = "person", pgettext_lazy("unit", "people")
+    PERSON_TIME = "person_time", pgettext_lazy("unit", "person-times")
+    APARTMENT = "apartment", pgettext_lazy("unit", "apartments")
+    WAN_YUAN = "wan_yuan", pgettext_lazy("unit", "×10,000 yuan")
+    SQUARE_METRE = "square_metre", pgettext_lazy("unit", "m²")
+    PATENTS_PER_10K = "patents_per_10k", pgettext_lazy("unit", "patents per 10,000 residents")
 
 
 class IndicatorQualifier(models.TextChoices):
@@ -304,6 +308,9 @@ class Indicator(NamedRecord):
     note_zh = models.CharField(_("note (Chinese)"), max_length=300, blank=True)
     note_en = models.CharField(_("note (English)"), max_length=300, blank=True)
     display_order = models.PositiveSmallIntegerField(_("display order"), default=0)
+    is_featured = models.BooleanField(
+        _("featured on the home page"), default=False, help_text=_("Shown among the headline figures.")
+    )
 
     class Meta(NamedRecord.Meta):
         verbose_name = _("indicator")
@@ -329,6 +336,25 @@ class Indicator(NamedRecord):
                 name="districts_indicator_period_ordered",
             ),
         ]
+
+    @property
+    def display_value(self) -> str:
+        """The figure as the news gives it: 近5.2亿元, 超150家机构, nearly 60 projects."""
+        english = (get_language() or "").startswith("en")
+        if self.unit == self.Unit.WAN_YUAN:
+            figure = money(self.value)
+        else:
+            figure = f"{number(self.value)}{' ' if english else ''}{self.get_unit_display()}"
+        prefixes = {
+            self.Qualifier.OVER: _("over"),
+            self.Qualifier.NEARLY: _("nearly"),
+            self.Qualifier.ABOUT: _("about"),
+            self.Qualifier.AT_LEAST: _("at least"),
+        }
+        prefix = prefixes.get(self.qualifier)
+        if prefix is None:
+            return figure
+        return f"{prefix}{' ' if english else ''}{figure}"
 
     @property
     def period(self) -> str:
@@ -399,6 +425,12 @@ class Milestone(DirectoryRecord):
             raise ValidationError({"occurred_on": _("A date known only to the year must be 1 January.")})
         if self.date_precision == self.Precision.MONTH and self.occurred_on.day != 1:
             raise ValidationError({"occurred_on": _("A date known only to the month must be the 1st.")})
+
+    @property
+    def display_date(self) -> str:
+        """The date only as precisely as it is known: 2018, 2023-06 or 2024-12-10."""
+        formats = {self.Precision.YEAR: "%Y", self.Precision.MONTH: "%Y-%m"}
+        return self.occurred_on.strftime(formats.get(self.date_precision, "%Y-%m-%d"))
 
     @property
     def title(self) -> str:

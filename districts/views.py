@@ -1,22 +1,87 @@
+from django.db.models import Prefetch
 from django.views.generic import DetailView, ListView
 
-from xuhui_portal.views import CanonicalDetailView
+from incubators.models import Incubator
+from transfers.models import PlatformPartnership, TransferPlatform, TransferProject
+from xuhui_portal.selectors import districts_with_counts
+from xuhui_portal.views import CanonicalDetailView, FacetedListView
 
-from .models import InnovationDistrict, Institution
+from .filters import InstitutionFilter
+from .models import Indicator, InnovationDistrict, Institution, Milestone
 
 
 class DistrictListView(ListView):
-    queryset = InnovationDistrict.objects.published()
+    template_name = "districts/district_list.html"
+
+    def get_queryset(self):
+        return districts_with_counts().prefetch_related("focus_fields", "anchor_institutions")
 
 
 class DistrictDetailView(DetailView):
-    queryset = InnovationDistrict.objects.published()
+    template_name = "districts/district_detail.html"
+
+    def get_queryset(self):
+        published = InnovationDistrict.objects.published()
+        return published.prefetch_related(
+            "focus_fields",
+            "sources",
+            Prefetch("anchor_institutions", queryset=Institution.objects.published()),
+            Prefetch(
+                "incubators",
+                queryset=Incubator.objects.published().prefetch_related("focus_fields"),
+                to_attr="listed_incubators",
+            ),
+            Prefetch(
+                "projects",
+                queryset=TransferProject.objects.published().select_related("platform"),
+                to_attr="listed_projects",
+            ),
+            Prefetch("platforms", queryset=TransferPlatform.objects.published(), to_attr="listed_platforms"),
+            Prefetch("indicators", queryset=Indicator.objects.published(), to_attr="listed_indicators"),
+            Prefetch("milestones", queryset=Milestone.objects.published(), to_attr="listed_milestones"),
+        )
 
 
-class InstitutionListView(ListView):
-    queryset = Institution.objects.published().select_related("district")
-    paginate_by = 50
+class InstitutionListView(FacetedListView):
+    filterset_class = InstitutionFilter
+    queryset = Institution.objects.published().select_related("district", "parent")
+    template_name = "districts/institution_list.html"
 
 
 class InstitutionDetailView(CanonicalDetailView):
-    model = Institution
+    template_name = "districts/institution_detail.html"
+
+    def get_queryset(self):
+        return Institution.objects.select_related("district", "parent").prefetch_related(
+            "aliases",
+            "sources",
+            Prefetch("children", queryset=Institution.objects.published(), to_attr="listed_children"),
+            Prefetch(
+                "hosted_platforms", queryset=TransferPlatform.objects.published(), to_attr="listed_hosted"
+            ),
+            Prefetch(
+                "platform_partnerships",
+                queryset=PlatformPartnership.objects.filter(
+                    platform__publication_state="published"
+                ).select_related("platform"),
+                to_attr="listed_partnerships",
+            ),
+            Prefetch(
+                "owned_projects",
+                queryset=TransferProject.objects.published().select_related("platform"),
+                to_attr="listed_projects",
+            ),
+            Prefetch(
+                "operated_incubators", queryset=Incubator.objects.published(), to_attr="listed_operated"
+            ),
+            Prefetch(
+                "hosted_incubators",
+                queryset=Incubator.objects.published(),
+                to_attr="listed_hosted_incubators",
+            ),
+            Prefetch(
+                "anchored_districts",
+                queryset=InnovationDistrict.objects.published(),
+                to_attr="listed_anchored",
+            ),
+        )

@@ -1,14 +1,17 @@
-from django.views.generic import ListView
+from xuhui_portal.views import CanonicalDetailView, FacetedListView
 
-from xuhui_portal.views import CanonicalDetailView
-
+from .filters import IncubatorFilter
 from .models import Incubator
 
 
-class IncubatorListView(ListView):
-    queryset = Incubator.objects.published().select_related("district")
-    paginate_by = 24
+class IncubatorListView(FacetedListView):
+    filterset_class = IncubatorFilter
+    queryset = Incubator.objects.published().select_related("district").prefetch_related("focus_fields")
+    template_name = "incubators/incubator_list.html"
 
 
 class IncubatorDetailView(CanonicalDetailView):
-    model = Incubator
+    template_name = "incubators/incubator_detail.html"
+    queryset = Incubator.objects.select_related("district", "operator", "host_institution").prefetch_related(
+        "focus_fields", "sources"
+    )

@@ -2,10 +2,11 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
-urlpatterns = [
-    path("i18n/", include("django.conf.urls.i18n")),
-]
-urlpatterns += i18n_patterns(
+from . import views
+
+urlpatterns = i18n_patterns(
+    path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
     path("admin/", admin.site.urls),
     path("", include("districts.urls")),
     path("incubators/", include("incubators.urls")),

@@ -1,5 +1,14 @@
+"""Site-wide pages (home, search) and the two view bases every app's pages use."""
+
+from django import forms
 from django.http import HttpResponsePermanentRedirect
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView
+from django_filters.views import FilterView
+
+from . import selectors
+from .search import MAX_QUERY_LENGTH
 
 
 class CanonicalDetailView(DetailView):
@@ -18,3 +27,57 @@ class CanonicalDetailView(DetailView):
             return HttpResponsePermanentRedirect(self.object.get_absolute_url())
         context = self.get_context_data(object=self.object)
         return self.render_to_response(context)
+
+
+class FacetedListView(FilterView):
+    """A filtered, faceted, paginated list: the FilterSet decides, the template shows.
+
+    Invalid filter values do not raise: the page explains them and lists nothing (strict mode).
+    """
+
+    paginate_by = 20
+
+    def get_filterset_kwargs(self, filterset_class):
+        # Always bound, even without parameters: facets are counted for the unfiltered list too.
+        return {**super().get_filterset_kwargs(filterset_class), "data": self.request.GET}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filterset = self.filterset
+        paginator = context.get("paginator")
+        context.update(
+            facets=filterset.facet_results(),
+            active_filters=filterset.active_filters() if filterset.is_valid() else [],
+            clear_url=filterset.clear_url(),
+            result_count=paginator.count if paginator else len(context["object_list"]),
+            query=filterset.form.cleaned_data.get("q", "") if filterset.is_valid() else "",
+            filter_errors=[
+                (filterset.form.fields[name].label if name in filterset.form.fields else "", message)
+                for name, messages in filterset.form.errors.items()
+                for message in messages
+            ],
+        )
+        return context
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Search"), max_length=MAX_QUERY_LENGTH, required=False, strip=True)
+
+
+def home(request):
+    ctx = selectors.home_overview()
+    ctx["search_form"] = SearchForm()
+    return render(request, "home.html", ctx)
+
+
+def search(request):
+    form = SearchForm(request.GET or None)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    groups = selectors.site_search(query) if query else []
+    ctx = {
+        "form": form,
+        "query": query,
+        "groups": groups,
+        "total": sum(group.count for group in groups),
+    }
+    return render(request, "search.html", ctx)

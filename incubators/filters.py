@@ -1,0 +1,64 @@
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from districts.models import InnovationDistrict, TechField
+from xuhui_portal.filters import (
+    Facet,
+    FacetedFilterSet,
+    NullsLastOrderingFilter,
+    SlugsFilter,
+    UnknownOrSlugFilter,
+    choices_from,
+)
+
+from .models import Incubator
+
+
+def district_choices():
+    return choices_from(
+        lambda: InnovationDistrict.objects.published(),
+        lambda d: d.short_name,
+        unknown_label=_("District unknown"),
+    )()
+
+
+def field_choices():
+    return choices_from(lambda: TechField.objects.all(), lambda f: f.name)()
+
+
+class IncubatorFilter(FacetedFilterSet):
+    district = UnknownOrSlugFilter(relation="district", label=_("District"), choices=district_choices)
+    field = SlugsFilter(relation="focus_fields", label=_("Field"), choices=field_choices)
+    recognition = django_filters.MultipleChoiceFilter(
+        label=_("Recognition"), choices=Incubator.Recognition.choices
+    )
+    batch = django_filters.TypedMultipleChoiceFilter(
+        field_name="recognition_batch",
+        label=_("Batch"),
+        choices=[(n, _("Batch %(number)s") % {"number": n}) for n in range(1, 6)],
+        coerce=int,
+    )
+    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=Incubator.Status.choices)
+    ordering = NullsLastOrderingFilter(
+        label=_("Sort by"),
+        empty_label=_("Default order"),
+        fields=(("name_zh", "name"), ("recognized_on", "recognized"), ("floor_area_m2", "area")),
+        field_labels={
+            "name_zh": _("Name"),
+            "recognized_on": _("Recognition date"),
+            "floor_area_m2": _("Floor area"),
+        },
+    )
+
+    facets = (
+        Facet("district", "district__slug", null_value="unknown"),
+        Facet("field", "focus_fields__slug"),
+        Facet("recognition", "recognition"),
+        Facet("batch", "recognition_batch"),
+        Facet("status", "status"),
+    )
+    default_ordering = ("name_zh", "pk")
+
+    class Meta:
+        model = Incubator
+        fields = ["q", "district", "field", "recognition", "batch", "status"]

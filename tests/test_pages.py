@@ -1,0 +1,345 @@
+"""Public pages: every page renders with one <h1>, shows the fixture facts, and survives bad input."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from incubators.models import Incubator
+from transfers.models import TransferProject
+from xuhui_portal.models import PublicationState
+
+from .factories import make_district, make_field, make_incubator, make_project
+
+
+@pytest.fixture
+def portal_data(db):
+    call_command("load_portal_data", verbosity=0)
+
+
+def h1_count(response) -> int:
+    return len(re.findall(r"<h1[ >]", response.content.decode()))
+
+
+LIST_URLS = [
+    "/",
+    "/districts/",
+    "/incubators/",
+    "/institutions/",
+    "/platforms/",
+    "/projects/",
+    "/search/",
+    "/search/?q=复旦",
+]
+DETAIL_URLS = [
+    "/districts/fenglin/",
+    "/incubators/4-modelspeed-space/",
+    "/institutions/1-sjtu/",
+    "/platforms/2-tto-1n/",
+    "/projects/1-phased-array-magnetic-wave-knife/",
+]
+
+
+@pytest.mark.parametrize("url", LIST_URLS + DETAIL_URLS)
+def test_every_page_renders_with_one_h1(client, portal_data, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert h1_count(response) == 1
+
+
+@pytest.mark.parametrize("url", DETAIL_URLS)
+def test_detail_pages_show_sources_and_last_update(client, portal_data, url):
+    html = client.get(url).content.decode()
+    assert "来源" in html and "S" in html
+    assert "最后更新" in html or "Last updated" in html
+
+
+def test_home_shows_the_structure_figures_and_entry_points(client, portal_data):
+    html = client.get("/").content.decode()
+    for text in [
+        "徐汇区科技成果转化服务中心",
+        "枫林",
+        "西岸",
+        "近5.2亿元",
+        "19",
+        "/incubators/",
+        "/projects/",
+    ]:
+        assert text in html, text
+
+
+def test_district_page_lists_its_anchors_and_incubators(client, portal_data):
+    html = client.get("/districts/west-bund/").content.decode()
+    assert "上海人工智能实验室" in html
+    assert "模速空间" in html
+
+
+def test_platform_list_groups_partners_by_role(client, portal_data):
+    html = client.get("/platforms/").content.decode()
+    assert "上海交大分子与纳米创新转化中心" in html
+    assert "金融" in html or "Finance" in html
+    assert "太平洋保险" in html
+
+
+def test_project_detail_says_what_is_not_disclosed(client, portal_data):
+    html = client.get("/projects/1-phased-array-magnetic-wave-knife/").content.decode()
+    assert "陈亚珠" in html
+    assert "未披露" in html
+
+
+def test_outdated_slug_redirects_to_the_canonical_url(client, portal_data):
+    response = client.get("/incubators/4-old-name/")
+    assert response.status_code == 301
+    assert response["Location"] == "/incubators/4-modelspeed-space/"
+
+
+def test_unpublished_record_is_404(client, db):
+    draft = make_incubator(publication_state=PublicationState.DRAFT)
+    assert client.get(draft.get_absolute_url()).status_code == 404
+    assert draft.name_zh not in client.get("/incubators/").content.decode()
+
+
+def test_unknown_district_is_404(client, db):
+    assert client.get("/districts/nowhere/").status_code == 404
+
+
+class TestEnglish:
+    def test_english_pages_show_english(self, client, portal_data):
+        html = client.get("/en/districts/fenglin/").content.decode()
+        assert '<html lang="en">' in html
+        assert "Fenglin Life &amp; Health Innovation District" in html
+        assert "Innovation districts" in html
+        assert "Sources" in html and "来源" not in html
+
+    def test_chinese_is_the_default(self, client, portal_data):
+        html = client.get("/districts/fenglin/").content.decode()
+        assert '<html lang="zh-Hans">' in html
+        assert "枫林生命健康科创街区" in html
+
+    def test_language_switch_links_to_the_same_page(self, client, portal_data):
+        assert (
+            'href="/en/incubators/?district=fenglin"'
+            in client.get("/incubators/?district=fenglin").content.decode()
+        )
+        assert (
+            'href="/incubators/4-modelspeed-space/"'
+            in client.get("/en/incubators/4-modelspeed-space/").content.decode()
+        )
+
+
+class TestSearchPage:
+    def test_magnetic_wave_knife_is_found_by_simplified_and_traditional_words(self, client, portal_data):
+        for query in ["磁波", "精準無創"]:
+            html = client.get("/search/", {"q": query}).content.decode()
+            assert "/projects/1-phased-array-magnetic-wave-knife/" in html, query
+
+    def test_results_are_grouped_with_counts(self, client, portal_data):
+        response = client.get("/search/", {"q": "复旦"})
+        groups = {group.label: group.count for group in response.context["groups"]}
+        assert groups["机构"] >= 4
+        assert "转化平台" in groups
+
+    def test_matches_are_highlighted_and_escaped(self, client, db):
+        make_project(name_zh="<script>磁波</script>刀")
+        html = client.get("/search/", {"q": "磁波"}).content.decode()
+        assert "&lt;script&gt;<mark>磁波</mark>&lt;/script&gt;刀" in html
+        assert "<script>磁波" not in html
+
+    @pytest.mark.parametrize("query", ["x" * 500, "\u202e\u200b", "😀" * 10, "' OR 1=1 --", "%", "_"])
+    def test_odd_queries_do_not_break_the_page(self, client, portal_data, query):
+        assert client.get("/search/", {"q": query}).status_code == 200
+
+    def test_nul_byte_is_a_400_page(self, client, db):
+        response = client.get("/search/", {"q": "磁\x00波"})
+        assert response.status_code == 400
+        assert "Bad request" in response.content.decode()
+
+
+@pytest.mark.django_db
+class TestIncubatorList:
+    @pytest.fixture(autouse=True)
+    def _data(self):
+        self.ai = make_field(name_zh="人工智能", slug="ai")
+        self.bio = make_field(name_zh="生物医药", slug="bio")
+        self.west = make_district(slug="west", short_name_zh="西岸", display_order=1)
+        self.fenglin = make_district(slug="fenglin", short_name_zh="枫林", display_order=2)
+        make_incubator(name_zh="甲", district=self.west, focus_fields=[self.ai], floor_area_m2=500)
+        make_incubator(name_zh="乙", district=self.west, focus_fields=[self.ai, self.bio], floor_area_m2=3000)
+        make_incubator(
+            name_zh="丙",
+            district=self.fenglin,
+            focus_fields=[self.bio],
+            recognition=Incubator.Recognition.DISTRICT_HIGH_QUALITY,
+            recognition_batch=2,
+        )
+        make_incubator(name_zh="丁", district=None, status=Incubator.Status.PREPARING)
+
+    def names(self, client, **params):
+        response = client.get("/incubators/", params)
+        assert response.status_code == 200
+        return [incubator.name_zh for incubator in response.context["object_list"]]
+
+    def facet(self, client, name, **params):
+        response = client.get("/incubators/", params)
+        [result] = [facet for facet in response.context["facets"] if facet.name == name]
+        return {option.value: option.count for option in result.options}
+
+    def test_district_filter_or_within_and_across(self, client):
+        assert self.names(client, district=["west"]) == ["乙", "甲"]
+        assert self.names(client, district=["west", "fenglin"]) == ["丙", "乙", "甲"]
+        assert self.names(client, district=["west"], field=["bio"]) == ["乙"]
+
+    def test_district_unknown(self, client):
+        assert self.names(client, district=["unknown"]) == ["丁"]
+        assert self.names(client, district=["unknown", "fenglin"]) == ["丁", "丙"]
+
+    def test_many_to_many_field_filter_gives_each_incubator_once(self, client):
+        assert self.names(client, field=["ai", "bio"]) == ["丙", "乙", "甲"]
+
+    def test_recognition_batch_and_status(self, client):
+        assert self.names(client, recognition=["district_hq"]) == ["丙"]
+        assert self.names(client, batch=["2"]) == ["丙"]
+        assert self.names(client, status=["preparing"]) == ["丁"]
+
+    def test_facet_counts_use_the_other_filters(self, client):
+        assert self.facet(client, "district") == {"west": 2, "fenglin": 1, "unknown": 1}
+        # Choosing a district does not shrink its own facet, but narrows the others.
+        assert self.facet(client, "district", district=["west"]) == {"west": 2, "fenglin": 1, "unknown": 1}
+        assert self.facet(client, "field", district=["west"]) == {"ai": 2, "bio": 1}
+
+    def test_facet_counts_are_exact_for_many_to_many(self, client):
+        assert self.facet(client, "field") == {"ai": 2, "bio": 2}
+        assert self.facet(client, "district", field=["ai", "bio"]) == {"west": 2, "fenglin": 1, "unknown": 0}
+
+    def test_sorting(self, client):
+        # Unknown areas come last in both directions.
+        assert self.names(client, ordering="-area")[:2] == ["乙", "甲"]
+        assert self.names(client, ordering="area")[:2] == ["甲", "乙"]
+
+    def test_active_filters_are_removable_one_by_one(self, client):
+        response = client.get("/incubators/", {"district": ["west", "fenglin"], "status": "operating"})
+        chips = {(chip.value_label, chip.remove_url) for chip in response.context["active_filters"]}
+        assert ("西岸", "?district=fenglin&status=operating") in chips
+        assert ("枫林", "?district=west&status=operating") in chips
+
+    def test_empty_result_offers_to_clear(self, client):
+        response = client.get("/incubators/", {"district": "fenglin", "status": "preparing"})
+        html = response.content.decode()
+        assert "没有符合" in html or "Nothing matches" in html
+        assert 'href="?"' in html
+
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {"district": "nowhere"},
+            {"batch": "x"},
+            {"ordering": "password"},
+            {"q": "x" * 300},
+            {"status": "\u202e"},
+        ],
+    )
+    def test_bad_filter_values_explain_themselves(self, client, params):
+        response = client.get("/incubators/", params)
+        assert response.status_code == 200
+        assert response.context["filter_errors"]
+        assert list(response.context["object_list"]) == []
+
+    @pytest.mark.parametrize("page", ["abc", "0", "999", "-1", "1.5"])
+    def test_bad_page_numbers_are_404(self, client, page):
+        assert client.get("/incubators/", {"page": page}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_pagination_keeps_the_filters(client):
+    district = make_district(slug="west")
+    for n in range(25):
+        make_incubator(name_zh=f"孵化器{n:02d}", district=district)
+    first = client.get("/incubators/", {"district": "west"})
+    assert 'href="?district=west&amp;page=2"' in first.content.decode()
+    second = client.get("/incubators/", {"district": "west", "page": 2})
+    assert len(second.context["object_list"]) == 5
+
+
+@pytest.mark.django_db
+class TestProjectList:
+    @pytest.fixture(autouse=True)
+    def _data(self):
+        make_project(
+            name_zh="磁波刀", year=2021, transfer_amount_wan=100, stage="transferred", transfer_mode="licence"
+        )
+        make_project(name_zh="细胞疗法", year=2023, transfer_amount_wan=5000, stage="incubating")
+        make_project(name_zh="未披露项目", year=2022, transfer_amount_wan=None, stage="transferred")
+
+    def names(self, client, **params):
+        response = client.get("/projects/", params)
+        assert response.status_code == 200
+        return [project.name_zh for project in response.context["object_list"]]
+
+    def test_year_and_amount_ranges(self, client):
+        assert self.names(client, year_min=2022) == ["细胞疗法", "未披露项目"]
+        assert self.names(client, year_min=2021, year_max=2021) == ["磁波刀"]
+        assert self.names(client, amount_min=50, amount_max=1000) == ["磁波刀"]
+
+    def test_sorting_by_amount_and_year(self, client):
+        assert self.names(client, ordering="-amount")[:2] == ["细胞疗法", "磁波刀"]
+        assert self.names(client, ordering="year") == ["磁波刀", "未披露项目", "细胞疗法"]
+
+    def test_stage_and_mode(self, client):
+        assert self.names(client, stage="incubating") == ["细胞疗法"]
+        assert self.names(client, mode="licence") == ["磁波刀"]
+
+    def test_search_with_filter_ranks_by_relevance(self, client):
+        assert self.names(client, q="磁波", stage="transferred") == ["磁波刀"]
+
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {"year_min": "2023", "year_max": "2020"},
+            {"amount_min": "abc"},
+            {"amount_min": "-5"},
+            {"year_min": "99999999999999999999"},
+            {"amount_max": "1e400"},
+            {"platform": "nope"},
+        ],
+    )
+    def test_bad_ranges_explain_themselves(self, client, params):
+        response = client.get("/projects/", params)
+        assert response.status_code == 200
+        assert response.context["filter_errors"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "make"),
+    [
+        ("/incubators/", lambda n: make_incubator(focus_fields=[make_field()], district=make_district())),
+        ("/projects/", lambda n: make_project(fields_=[make_field()])),
+        ("/institutions/", lambda n: None),
+    ],
+)
+def test_query_count_does_not_grow_with_rows(client, django_assert_max_num_queries, url, make):
+    make(0)
+    with django_assert_max_num_queries(20) as one_row:
+        client.get(url)
+    for n in range(50):
+        make(n)
+    with django_assert_max_num_queries(len(one_row.captured_queries)):
+        client.get(url)
+
+
+@pytest.mark.django_db
+def test_project_detail_query_count_is_small(client, django_assert_max_num_queries):
+    project = make_project()
+    with django_assert_max_num_queries(6):
+        assert client.get(project.get_absolute_url()).status_code == 200
+
+
+def test_transferproject_has_the_search_columns():
+    assert {"search_title", "search_text", "search_document"} <= {
+        f.name for f in TransferProject._meta.fields
+    }
+
+
+def test_home_url_name():
+    assert reverse("home") == "/"

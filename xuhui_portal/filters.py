@@ -1,0 +1,281 @@
+"""What every list's FilterSet shares: free-text search, facets with counts, active filters.
+
+A FilterSet here is the one definition of a list's filters; the HTML page, the JSON API and
+the CSV export all use it. Many-valued filters take several values (`?district=a&district=b`):
+OR within one filter, AND across filters. Each facet counts, for every option, the records the
+*other* active filters leave, with one GROUP BY query per facet (never one per option).
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import django_filters
+from django import forms
+from django.db.models import Count, F, Q, QuerySet
+from django.utils.choices import CallableChoiceIterator
+from django.utils.translation import gettext_lazy as _
+
+from .search import MAX_QUERY_LENGTH, search_queryset
+
+#: The query-string value that selects records whose district (or other nullable link) is unknown.
+UNKNOWN = "unknown"
+
+
+class SearchFilter(django_filters.CharFilter):
+    """The `q` parameter: Chinese-aware full-text search through `xuhui_portal.search`."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Keywords"))
+        kwargs.setdefault("max_length", MAX_QUERY_LENGTH)
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        if not value or not value.strip():
+            return qs
+        return search_queryset(qs, value)
+
+
+class UnknownOrSlugFilter(django_filters.MultipleChoiceFilter):
+    """Several slugs of a nullable relation, plus `unknown` for records without one (OR-ed)."""
+
+    def __init__(self, *, relation: str, **kwargs):
+        self.relation = relation
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        slugs = [v for v in value if v != UNKNOWN]
+        condition = Q(**{f"{self.relation}__slug__in": slugs}) if slugs else Q(pk__in=[])
+        if UNKNOWN in value:
+            condition |= Q(**{f"{self.relation}__isnull": True})
+        return qs.filter(condition)
+
+
+class SlugsFilter(django_filters.MultipleChoiceFilter):
+    """Several slugs of a relation, OR-ed; `distinct` keeps many-to-many matches to one row each."""
+
+    def __init__(self, *, relation: str, **kwargs):
+        self.relation = relation
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        # A subquery rather than a join: no duplicate rows, and no DISTINCT over the whole list.
+        matching = qs.model._default_manager.filter(**{f"{self.relation}__slug__in": value}).values("pk")
+        return qs.filter(pk__in=matching)
+
+
+class NullsLastOrderingFilter(django_filters.OrderingFilter):
+    """Sorting where unknown values (NULL) come last in both directions, on every database.
+
+    The primary key breaks ties, so pages never overlap or skip records.
+    """
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        expressions = []
+        for param in value:
+            field = self.get_ordering_value(param)
+            if field.startswith("-"):
+                expressions.append(F(field[1:]).desc(nulls_last=True))
+            else:
+                expressions.append(F(field).asc(nulls_last=True))
+        return qs.order_by(*expressions, "pk")
+
+
+@dataclass(frozen=True)
+class Facet:
+    """A many-valued filter shown with counts: `path` is what the counts group on."""
+
+    name: str
+    path: str
+    null_value: str | None = None
+
+
+@dataclass
+class FacetOption:
+    value: str
+    label: str
+    count: int
+    selected: bool
+    toggle_url: str
+
+
+@dataclass
+class FacetResult:
+    name: str
+    label: str
+    options: list[FacetOption]
+
+    @property
+    def visible_options(self) -> list[FacetOption]:
+        """Options worth offering: those that would match something, and those already chosen."""
+        return [option for option in self.options if option.count or option.selected]
+
+
+@dataclass
+class ActiveFilter:
+    label: str
+    value_label: str
+    remove_url: str
+
+
+def query_string(params: dict[str, list[str]]) -> str:
+    pairs = [(key, value) for key, values in params.items() for value in values if value != ""]
+    return "?" + urlencode(pairs) if pairs else "?"
+
+
+class FacetedFilterSet(django_filters.FilterSet):
+    """Base of the lists' FilterSets: `q` search, facets, active-filter chips, relevance order."""
+
+    q = SearchFilter()
+
+    #: The many-valued filters that show counts, in display order.
+    facets: tuple[Facet, ...] = ()
+    #: The ordering used when the user asks for none (and there is no search query).
+    default_ordering: tuple[str, ...] = ()
+
+    @property
+    def form(self) -> forms.Form:
+        form = super().form
+        if not getattr(self, "_choices_frozen", False):
+            # Choices from the database are callables that Django re-runs on every iteration;
+            # run each once per request.
+            for field in form.fields.values():
+                if isinstance(getattr(field, "_choices", None), CallableChoiceIterator):
+                    field.choices = list(field._choices)
+            self._choices_frozen = True
+        return form
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        if not data.get("ordering"):
+            if data.get("q"):
+                queryset = queryset.order_by("-search_rank", *self.default_ordering)
+            elif self.default_ordering:
+                queryset = queryset.order_by(*self.default_ordering)
+        return queryset
+
+    # -- facets ---------------------------------------------------------------------------
+
+    def queryset_without(self, name: str) -> QuerySet:
+        """The records left by every active filter except `name` (and ordering)."""
+        queryset = self.queryset.all()
+        for filter_name, value in self.form.cleaned_data.items():
+            if filter_name not in (name, "ordering"):
+                queryset = self.filters[filter_name].filter(queryset, value)
+        return queryset
+
+    def facet_counts(self, facet: Facet) -> dict[str, int]:
+        records = self.queryset_without(facet.name).order_by().values("pk")
+        rows = (
+            self.queryset.model._default_manager.filter(pk__in=records)
+            .order_by()
+            .values_list(facet.path)
+            .annotate(n=Count("pk", distinct=True))
+        )
+        return {(facet.null_value if key is None else str(key)): n for key, n in rows}
+
+    def facet_results(self) -> list[FacetResult]:
+        """Every facet with each option's label, count, selection and toggle link."""
+        if not self.is_valid():
+            return []
+        params = self._params()
+        results = []
+        for facet in self.facets:
+            field = self.form.fields[facet.name]
+            counts = self.facet_counts(facet)
+            selected = set(params.get(facet.name, []))
+            options = [
+                FacetOption(
+                    value=str(value),
+                    label=str(label),
+                    count=counts.get(str(value), 0),
+                    selected=str(value) in selected,
+                    toggle_url=self._toggle_url(params, facet.name, str(value)),
+                )
+                for value, label in field.choices
+            ]
+            results.append(FacetResult(name=facet.name, label=str(field.label), options=options))
+        return results
+
+    # -- active filters and links -----------------------------------------------------------
+
+    def active_filters(self) -> list[ActiveFilter]:
+        """One removable chip per active value, in the order of the filters."""
+        params = self._params()
+        chips = []
+        for name, field in self.form.fields.items():
+            if name == "ordering":
+                continue
+            choices = dict((str(k), str(v)) for k, v in getattr(field, "choices", ()))
+            for value in params.get(name, []):
+                chips.append(
+                    ActiveFilter(
+                        label=str(field.label),
+                        value_label=choices.get(value, value),
+                        remove_url=self._toggle_url(params, name, value),
+                    )
+                )
+        return chips
+
+    def clear_url(self) -> str:
+        """The same list with no filter (the sort order is kept)."""
+        params = self._params()
+        return query_string({"ordering": params["ordering"]} if "ordering" in params else {})
+
+    def _params(self) -> dict[str, list[str]]:
+        """The submitted values of this FilterSet's own filters, without blanks or paging."""
+        if self.data is None:
+            return {}
+        params = {}
+        for name in self.filters:
+            values = (
+                [v for v in self.data.getlist(name) if v.strip()] if hasattr(self.data, "getlist") else []
+            )
+            if values:
+                params[name] = values
+        return params
+
+    def _toggle_url(self, params: dict[str, list[str]], name: str, value: str) -> str:
+        values = list(params.get(name, []))
+        if value in values:
+            values.remove(value)
+        else:
+            values.append(value)
+        return query_string({**params, name: values})
+
+
+class RangeForm(forms.Form):
+    """Refuses a `<x>_min` greater than its `<x>_max`, naming both bounds."""
+
+    ranges: Iterable[tuple[str, str]] = ()
+
+    def clean(self):
+        cleaned_data = super().clean()
+        for low, high in self.ranges:
+            low_value, high_value = cleaned_data.get(low), cleaned_data.get(high)
+            if low_value is not None and high_value is not None and low_value > high_value:
+                self.add_error(
+                    high,
+                    _("“%(high)s” must not be below “%(low)s”.")
+                    % {"high": self.fields[high].label, "low": self.fields[low].label},
+                )
+        return cleaned_data
+
+
+def choices_from(queryset_factory: Callable[[], QuerySet], label: Callable, unknown_label=None):
+    """Callable choices (slug, label) from published records, evaluated when the form is built."""
+
+    def choices():
+        options = [(record.slug, label(record)) for record in queryset_factory()]
+        if unknown_label is not None:
+            options.append((UNKNOWN, unknown_label))
+        return options
+
+    return choices

@@ -1,0 +1,88 @@
+"""Reads that span apps: the home page overview and the site-wide search."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from districts.models import Indicator, InnovationDistrict, Institution, Milestone
+from incubators.models import Incubator
+from transfers.models import TransferPlatform, TransferProject
+
+from .models import PublicationState
+from .search import search_queryset
+
+PUBLISHED = PublicationState.PUBLISHED
+
+
+def districts_with_counts() -> QuerySet:
+    """Published districts, each with its published incubators and projects counted."""
+    return InnovationDistrict.objects.published().annotate(
+        n_incubators=Count("incubators", filter=Q(incubators__publication_state=PUBLISHED), distinct=True),
+        n_projects=Count("projects", filter=Q(projects__publication_state=PUBLISHED), distinct=True),
+    )
+
+
+def home_overview() -> dict:
+    platforms = TransferPlatform.objects.published()
+    return {
+        "service_centre": platforms.filter(kind=TransferPlatform.Kind.SERVICE_CENTRE).first(),
+        "hub": platforms.filter(kind=TransferPlatform.Kind.HUB)
+        .prefetch_related(
+            Prefetch(
+                "centres",
+                queryset=platforms.filter(kind=TransferPlatform.Kind.CENTRE),
+                to_attr="listed_centres",
+            )
+        )
+        .first(),
+        "districts": districts_with_counts(),
+        "indicators": Indicator.objects.published().filter(is_featured=True).prefetch_related("sources"),
+        "milestones": Milestone.objects.published()[:3],
+        "counts": {
+            "incubators": Incubator.objects.published().count(),
+            "institutions": Institution.objects.published().count(),
+            "projects": TransferProject.objects.published().count(),
+        },
+    }
+
+
+@dataclass
+class SearchGroup:
+    label: str
+    count: int
+    results: list
+    list_url: str | None
+
+
+#: How many hits of each kind the site-wide search shows before "see all".
+GROUP_SIZE = 8
+
+
+def site_search(query: str) -> list[SearchGroup]:
+    """Published records of every kind matching `query`, best first, grouped by kind."""
+    kinds = [
+        (_("Innovation districts"), InnovationDistrict.objects.published(), None),
+        (_("Incubators"), Incubator.objects.published().select_related("district"), "incubators:list"),
+        (
+            _("Institutions"),
+            Institution.objects.published().select_related("district"),
+            "districts:institution-list",
+        ),
+        (_("Transfer platforms"), TransferPlatform.objects.published(), "transfers:platform-list"),
+        (
+            _("Transfer projects"),
+            TransferProject.objects.published().select_related("platform", "owner_institution"),
+            "transfers:project-list",
+        ),
+    ]
+    groups = []
+    for label, queryset, list_name in kinds:
+        matches = search_queryset(queryset, query).order_by("-search_rank", "name_zh", "pk")
+        count = matches.count()
+        if count:
+            list_url = f"{reverse(list_name)}?{urlencode({'q': query})}" if list_name else None
+            groups.append(SearchGroup(str(label), count, list(matches[:GROUP_SIZE]), list_url))
+    return groups

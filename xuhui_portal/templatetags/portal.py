@@ -1,0 +1,48 @@
+"""Template helpers of the public pages: language links, safe highlighting, money and dates."""
+
+import re
+
+from django import template
+from django.urls import translate_url
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from xuhui_portal.formatting import money, number
+from xuhui_portal.search import normalise, parse_query
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def language_url(context, language_code: str) -> str:
+    """The current page in another language (the URL prefix decides the language)."""
+    request = context["request"]
+    return translate_url(request.get_full_path(), language_code)
+
+
+@register.filter
+def highlight(text: str, query: str) -> str:
+    """`text`, HTML-escaped, with every query term wrapped in <mark>.
+
+    Terms are matched on the normalised text (Simplified, lower case), which has the same
+    length as the displayed text for the characters we mark, so the spans line up.
+    """
+    text = str(text or "")
+    terms = [term.text for term in parse_query(query or "")]
+    if not terms:
+        return escape(text)
+    folded = normalise(text)
+    if len(folded) != len(text):
+        return escape(text)
+    pattern = re.compile("|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True)))
+    pieces, last = [], 0
+    for match in pattern.finditer(folded):
+        pieces.append(escape(text[last : match.start()]))
+        pieces.append(f"<mark>{escape(text[match.start() : match.end()])}</mark>")
+        last = match.end()
+    pieces.append(escape(text[last:]))
+    return mark_safe("".join(pieces))
+
+
+register.filter("money", money)
+register.filter("number", number)
