@@ -32,7 +32,7 @@ class InstitutionFilter(FacetedFilterSet):
 
     facets = (
         Facet("kind", "kind"),
-        Facet("district", "district__slug", null_value="unknown"),
+        Facet("district", "district__slug", null_value="unknown", show_empty=True),
     )
     default_ordering = ("kind", "name_zh", "pk")
 

@@ -51,7 +51,7 @@ class IncubatorFilter(FacetedFilterSet):
     )
 
     facets = (
-        Facet("district", "district__slug", null_value="unknown"),
+        Facet("district", "district__slug", null_value="unknown", show_empty=True),
         Facet("field", "focus_fields__slug"),
         Facet("recognition", "recognition"),
         Facet("batch", "recognition_batch"),

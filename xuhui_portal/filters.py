@@ -94,6 +94,8 @@ class Facet:
     name: str
     path: str
     null_value: str | None = None
+    #: Offer every option even when it would match nothing (short lists such as the six districts).
+    show_empty: bool = False
 
 
 @dataclass
@@ -110,10 +112,13 @@ class FacetResult:
     name: str
     label: str
     options: list[FacetOption]
+    show_empty: bool = False
 
     @property
     def visible_options(self) -> list[FacetOption]:
         """Options worth offering: those that would match something, and those already chosen."""
+        if self.show_empty:
+            return self.options
         return [option for option in self.options if option.count or option.selected]
 
 
@@ -201,7 +206,9 @@ class FacetedFilterSet(django_filters.FilterSet):
                 )
                 for value, label in field.choices
             ]
-            results.append(FacetResult(name=facet.name, label=str(field.label), options=options))
+            results.append(
+                FacetResult(name=facet.name, label=str(field.label), options=options, show_empty=facet.show_empty)
+            )
         return results
 
     # -- active filters and links -----------------------------------------------------------

@@ -6,3 +6,8 @@ document.addEventListener("change", (event) => {
   if (!form || control.type === "search" || control.type === "number") return;
   form.requestSubmit();
 });
+
+// On a phone the filter panel starts folded so the results come first; it stays open without JS.
+if (window.matchMedia("(max-width: 760px)").matches) {
+  for (const details of document.querySelectorAll("details[data-collapse-narrow]")) details.open = false;
+}
