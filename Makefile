@@ -25,7 +25,7 @@ run: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py load_portal_data
 	@echo ""
-	@echo "Admin: create a user with  $(PY) manage.py createsuperuser  then open http://127.0.0.1:8000/admin/"
+	@echo "Admin: create a user with  $(DEV_ENV) $(PY) manage.py createsuperuser  then open http://127.0.0.1:8000/admin/"
 	@echo ""
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 

@@ -44,7 +44,7 @@ class DistrictDetailView(DetailView):
 
 class InstitutionListView(FacetedListView):
     filterset_class = InstitutionFilter
-    queryset = Institution.objects.published().select_related("district", "parent")
+    queryset = Institution.objects.published().for_listing().select_related("district", "parent")
     template_name = "districts/institution_list.html"
 
 

@@ -6,7 +6,12 @@ from .models import Incubator
 
 class IncubatorListView(FacetedListView):
     filterset_class = IncubatorFilter
-    queryset = Incubator.objects.published().select_related("district").prefetch_related("focus_fields")
+    queryset = (
+        Incubator.objects.published()
+        .for_listing()
+        .select_related("district")
+        .prefetch_related("focus_fields")
+    )
     template_name = "incubators/incubator_list.html"
 
 

@@ -23,9 +23,7 @@ def platform_choices():
 
 
 def institution_choices():
-    # Only institutions that own a published project: the facet lists what can match.
-    owners = Institution.objects.published().filter(owned_projects__publication_state="published").distinct()
-    return choices_from(lambda: owners, lambda i: i.name)()
+    return choices_from(lambda: Institution.objects.published(), lambda i: i.name)()
 
 
 def field_choices():

@@ -80,6 +80,7 @@ class ProjectListView(FacetedListView):
     filterset_class = ProjectFilter
     queryset = (
         TransferProject.objects.published()
+        .for_listing()
         .select_related("platform", "owner_institution", "district")
         .prefetch_related("fields")
     )

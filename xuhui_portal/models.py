@@ -53,6 +53,12 @@ class DirectoryQuerySet(models.QuerySet):
     def published(self):
         return self.filter(publication_state=PublicationState.PUBLISHED)
 
+    def for_listing(self):
+        """Without the search columns: lists never show them, and they are most of a row's size."""
+        if issubclass(self.model, SearchableRecord):
+            return self.defer(*SearchableRecord.SEARCH_FIELDS)
+        return self
+
 
 class DirectoryRecord(Bilingual, TimeStampedModel):
     """A record of the public directory: it has a publication state and cites its sources."""
@@ -140,6 +146,12 @@ class SearchableRecord(NamedRecord):
     loaded raw (fixtures, bulk inserts) get them from `rebuild_search()`.
     """
 
+    is_synthetic = models.BooleanField(
+        _("synthetic"),
+        default=False,
+        editable=False,
+        help_text=_("Made by generate_demo_data for load tests; not a real record."),
+    )
     search_title = models.TextField(editable=False, default="")
     search_text = models.TextField(editable=False, default="")
     search_document = models.TextField(editable=False, default="")

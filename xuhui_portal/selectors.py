@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
@@ -17,11 +18,20 @@ from .search import search_queryset
 PUBLISHED = PublicationState.PUBLISHED
 
 
+def _count_per_district(queryset: QuerySet) -> Subquery:
+    """A correlated COUNT of `queryset`'s rows in the outer district (one index lookup per district).
+
+    Two Count() joins on the district would multiply incubators by projects before counting.
+    """
+    counts = queryset.filter(district=OuterRef("pk")).order_by().values("district").annotate(n=Count("pk"))
+    return Coalesce(Subquery(counts.values("n")), 0)
+
+
 def districts_with_counts() -> QuerySet:
     """Published districts, each with its published incubators and projects counted."""
     return InnovationDistrict.objects.published().annotate(
-        n_incubators=Count("incubators", filter=Q(incubators__publication_state=PUBLISHED), distinct=True),
-        n_projects=Count("projects", filter=Q(projects__publication_state=PUBLISHED), distinct=True),
+        n_incubators=_count_per_district(Incubator.objects.published()),
+        n_projects=_count_per_district(TransferProject.objects.published()),
     )
 
 
@@ -80,7 +90,7 @@ def site_search(query: str) -> list[SearchGroup]:
     ]
     groups = []
     for label, queryset, list_name in kinds:
-        matches = search_queryset(queryset, query).order_by("-search_rank", "name_zh", "pk")
+        matches = search_queryset(queryset.for_listing(), query).order_by("-search_rank", "name_zh", "pk")
         count = matches.count()
         if count:
             list_url = f"{reverse(list_name)}?{urlencode({'q': query})}" if list_name else None
