@@ -12,10 +12,10 @@ from xuhui_portal.models import (
     DirectoryRecord,
     NamedRecord,
     SearchableRecord,
+    SluggedMixin,
     TimeStampedModel,
     validate_no_parent_loop,
 )
-from xuhui_portal.slugs import unique_slug
 
 
 class Source(TimeStampedModel):
@@ -40,7 +40,7 @@ class Source(TimeStampedModel):
         return f"{self.key} · {self.publisher} · {self.published_on:%Y-%m-%d}"
 
 
-class TechField(Bilingual, TimeStampedModel):
+class TechField(SluggedMixin, Bilingual, TimeStampedModel):
     """A technology field of the shared taxonomy used by districts, incubators and projects."""
 
     name_zh = models.CharField(_("name (Chinese)"), max_length=100, unique=True)
@@ -65,21 +65,22 @@ class TechField(Bilingual, TimeStampedModel):
     def __str__(self) -> str:
         return self.name_zh
 
-    def save(self, *args, **kwargs):
-        self._fill_slug()
-        super().save(*args, **kwargs)
-
-    def clean(self):
-        super().clean()
-        self._fill_slug()
-
     @property
     def name(self) -> str:
         return self.localized("name")
 
-    def _fill_slug(self) -> None:
-        if not self.slug:
-            self.slug = unique_slug(self, self.name_en, self.name_zh)
+
+def optional_district(related_name: str) -> models.ForeignKey:
+    """The innovation district a record belongs to, empty (and shown as unknown) when not stated."""
+    return models.ForeignKey(
+        "districts.InnovationDistrict",
+        verbose_name=_("innovation district"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name=related_name,
+        help_text=_("Empty when the sources do not say; shown as unknown."),
+    )
 
 
 class InnovationDistrict(SearchableRecord):
@@ -159,15 +160,7 @@ class Institution(SearchableRecord):
         blank=True,
         related_name="children",
     )
-    district = models.ForeignKey(
-        InnovationDistrict,
-        verbose_name=_("innovation district"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="institutions",
-        help_text=_("Empty when the sources do not say."),
-    )
+    district = optional_district("institutions")
     description_zh = models.TextField(_("description (Chinese)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
 
@@ -296,14 +289,7 @@ class Indicator(NamedRecord):
     period_end = models.DateField(_("period end / as of"), null=True, blank=True)
     scope_zh = models.CharField(_("scope (Chinese)"), max_length=200, blank=True)
     scope_en = models.CharField(_("scope (English)"), max_length=200, blank=True)
-    district = models.ForeignKey(
-        InnovationDistrict,
-        verbose_name=_("innovation district"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="indicators",
-    )
+    district = optional_district("indicators")
     note_zh = models.CharField(_("note (Chinese)"), max_length=300, blank=True)
     note_en = models.CharField(_("note (English)"), max_length=300, blank=True)
     display_order = models.PositiveSmallIntegerField(_("display order"), default=0)
@@ -387,14 +373,7 @@ class Milestone(DirectoryRecord):
     date_precision = models.CharField(
         _("date precision"), max_length=8, choices=Precision, default=Precision.DAY
     )
-    district = models.ForeignKey(
-        InnovationDistrict,
-        verbose_name=_("innovation district"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="milestones",
-    )
+    district = optional_district("milestones")
     description_zh = models.TextField(_("description (Chinese)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
 

@@ -3,7 +3,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from districts.models import InnovationDistrict, Institution, TechField
+from districts.models import Institution, TechField, optional_district
 from xuhui_portal.models import SearchableRecord
 
 
@@ -36,15 +36,7 @@ class Incubator(SearchableRecord):
     status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.UNKNOWN)
     recognition_batch = models.PositiveSmallIntegerField(_("recognition batch"), null=True, blank=True)
     recognized_on = models.DateField(_("recognition date"), null=True, blank=True)
-    district = models.ForeignKey(
-        InnovationDistrict,
-        verbose_name=_("innovation district"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="incubators",
-        help_text=_("Empty when the sources do not say; shown as unknown."),
-    )
+    district = optional_district("incubators")
     operator = models.ForeignKey(
         Institution,
         verbose_name=_("operator"),

@@ -3,7 +3,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from districts.models import InnovationDistrict, Institution, TechField
+from districts.models import Institution, TechField, optional_district
 from xuhui_portal.models import SearchableRecord, TimeStampedModel, validate_no_parent_loop
 
 #: Years a transfer project or platform may carry; anything else is a typing error.
@@ -31,14 +31,7 @@ class TransferPlatform(SearchableRecord):
         related_name="centres",
         help_text=_("For a transfer centre: the hub platform it belongs to."),
     )
-    district = models.ForeignKey(
-        InnovationDistrict,
-        verbose_name=_("innovation district"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="platforms",
-    )
+    district = optional_district("platforms")
     host_institutions = models.ManyToManyField(
         Institution, verbose_name=_("host institutions"), related_name="hosted_platforms", blank=True
     )
@@ -184,14 +177,7 @@ class TransferProject(SearchableRecord):
         blank=True,
         related_name="projects",
     )
-    district = models.ForeignKey(
-        InnovationDistrict,
-        verbose_name=_("innovation district"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="projects",
-    )
+    district = optional_district("projects")
     fields = models.ManyToManyField(TechField, verbose_name=_("fields"), related_name="projects", blank=True)
     team_lead = models.CharField(_("team lead"), max_length=100, blank=True)
     summary_zh = models.TextField(_("summary (Chinese)"), blank=True)

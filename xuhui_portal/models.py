@@ -49,6 +49,26 @@ class Bilingual:
         return getattr(self, f"{field}_zh")
 
 
+class SluggedMixin:
+    """Fills an empty `slug` from `name_en`, else the pinyin of `name_zh`, and keeps it on renames.
+
+    Filled in clean() as well as save(), because full_clean() checks the non-empty-slug
+    constraint before save() runs.
+    """
+
+    def save(self, *args, **kwargs):
+        self.fill_slug()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self.fill_slug()
+
+    def fill_slug(self) -> None:
+        if not self.slug:
+            self.slug = unique_slug(self, self.name_en, self.name_zh)
+
+
 class DirectoryQuerySet(models.QuerySet):
     def published(self):
         return self.filter(publication_state=PublicationState.PUBLISHED)
@@ -93,7 +113,7 @@ class DirectoryRecord(Bilingual, TimeStampedModel):
         return self.publication_state == PublicationState.PUBLISHED
 
 
-class NamedRecord(DirectoryRecord):
+class NamedRecord(SluggedMixin, DirectoryRecord):
     """A directory record with a bilingual name and a unique ASCII slug that survives renames.
 
     The slug is made once, from the English name or the pinyin of the Chinese one, and is not
@@ -120,23 +140,9 @@ class NamedRecord(DirectoryRecord):
     def __str__(self) -> str:
         return self.name_zh
 
-    def save(self, *args, **kwargs):
-        self._fill_slug()
-        super().save(*args, **kwargs)
-
-    def clean(self):
-        # Filled in here as well as in save(), because full_clean() checks the non-empty-slug
-        # constraint before save() runs.
-        super().clean()
-        self._fill_slug()
-
     @property
     def name(self) -> str:
         return self.localized("name")
-
-    def _fill_slug(self) -> None:
-        if not self.slug:
-            self.slug = unique_slug(self, self.name_en, self.name_zh)
 
 
 class SearchableRecord(NamedRecord):
