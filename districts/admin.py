@@ -13,10 +13,14 @@ from xuhui_portal.admin import (
     TIMESTAMPS_FIELDSET,
     DirectoryRecordAdmin,
     DistrictFilter,
+    SpreadsheetMixin,
+    TrackedAdmin,
+    TrackedInline,
     changelist_link,
 )
 
 from .models import Indicator, InnovationDistrict, Institution, InstitutionAlias, Milestone, Source, TechField
+from .resources import InstitutionResource
 
 
 def citation_count():
@@ -39,7 +43,7 @@ def citation_count():
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(TrackedAdmin):
     list_display = ("key", "publisher", "published_on", "headline", "link", "citations", "updated_at")
     list_display_links = ("key", "headline")
     list_filter = ("publisher",)
@@ -68,7 +72,7 @@ class SourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(TechField)
-class TechFieldAdmin(admin.ModelAdmin):
+class TechFieldAdmin(TrackedAdmin):
     list_display = (
         "name_zh",
         "name_en",
@@ -170,14 +174,14 @@ class InnovationDistrictAdmin(DirectoryRecordAdmin):
         )
 
 
-class InstitutionAliasInline(admin.TabularInline):
+class InstitutionAliasInline(TrackedInline):
     model = InstitutionAlias
-    fields = ("name",)
-    extra = 1
+    fields = ("name", "version")
 
 
 @admin.register(Institution)
-class InstitutionAdmin(DirectoryRecordAdmin):
+class InstitutionAdmin(SpreadsheetMixin, DirectoryRecordAdmin):
+    resource_classes = [InstitutionResource]
     list_display = (
         "name_zh",
         "name_en",
@@ -211,7 +215,7 @@ class InstitutionAdmin(DirectoryRecordAdmin):
 
 
 @admin.register(InstitutionAlias)
-class InstitutionAliasAdmin(admin.ModelAdmin):
+class InstitutionAliasAdmin(TrackedAdmin):
     list_display = ("name", "institution", "updated_at")
     list_select_related = ("institution",)
     search_fields = ("name", "institution__name_zh", "institution__name_en")

@@ -13,12 +13,13 @@ from xuhui_portal.models import (
     NamedRecord,
     SearchableRecord,
     SluggedMixin,
-    TimeStampedModel,
+    TrackedModel,
+    tracked_history,
     validate_no_parent_loop,
 )
 
 
-class Source(TimeStampedModel):
+class Source(TrackedModel):
     """A published report that the directory's facts come from."""
 
     key = models.CharField(_("key"), max_length=16, unique=True, help_text=_("Short citation key, e.g. S1."))
@@ -27,6 +28,8 @@ class Source(TimeStampedModel):
     headline = models.CharField(_("headline"), max_length=300)
     url = models.URLField(_("URL"), max_length=500, blank=True)
     note = models.TextField(_("note"), blank=True)
+
+    history = tracked_history()
 
     class Meta:
         verbose_name = _("source")
@@ -40,7 +43,7 @@ class Source(TimeStampedModel):
         return f"{self.key} · {self.publisher} · {self.published_on:%Y-%m-%d}"
 
 
-class TechField(SluggedMixin, Bilingual, TimeStampedModel):
+class TechField(SluggedMixin, Bilingual, TrackedModel):
     """A technology field of the shared taxonomy used by districts, incubators and projects."""
 
     name_zh = models.CharField(_("name (Chinese)"), max_length=100, unique=True)
@@ -53,6 +56,8 @@ class TechField(SluggedMixin, Bilingual, TimeStampedModel):
         help_text=_("ASCII, used in links. Left empty, it is made from the English name or the pinyin."),
     )
     display_order = models.PositiveSmallIntegerField(_("display order"), default=0)
+
+    history = tracked_history()
 
     class Meta:
         verbose_name = _("technology field")
@@ -101,6 +106,8 @@ class InnovationDistrict(SearchableRecord):
     )
     description_zh = models.TextField(_("description (Chinese)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
+
+    history = tracked_history("sources", "focus_fields", "anchor_institutions", searchable=True)
 
     class Meta(SearchableRecord.Meta):
         verbose_name = _("innovation district")
@@ -164,6 +171,8 @@ class Institution(SearchableRecord):
     description_zh = models.TextField(_("description (Chinese)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
 
+    history = tracked_history("sources", searchable=True)
+
     class Meta(SearchableRecord.Meta):
         verbose_name = _("institution")
         verbose_name_plural = _("institutions")
@@ -203,13 +212,15 @@ class Institution(SearchableRecord):
         return self.localized("description")
 
 
-class InstitutionAlias(TimeStampedModel):
+class InstitutionAlias(TrackedModel):
     """Another name an institution is known by (复旦上医, 有机所, SJTU), so search and imports find it."""
 
     institution = models.ForeignKey(
         Institution, verbose_name=_("institution"), on_delete=models.CASCADE, related_name="aliases"
     )
     name = models.CharField(_("alias"), max_length=200)
+
+    history = tracked_history()
 
     class Meta:
         verbose_name = _("alias")
@@ -297,6 +308,8 @@ class Indicator(NamedRecord):
         _("featured on the home page"), default=False, help_text=_("Shown among the headline figures.")
     )
 
+    history = tracked_history("sources")
+
     class Meta(NamedRecord.Meta):
         verbose_name = _("indicator")
         verbose_name_plural = _("indicators")
@@ -376,6 +389,8 @@ class Milestone(DirectoryRecord):
     district = optional_district("milestones")
     description_zh = models.TextField(_("description (Chinese)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
+
+    history = tracked_history("sources")
 
     class Meta(DirectoryRecord.Meta):
         verbose_name = _("milestone")

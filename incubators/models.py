@@ -1,10 +1,11 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from districts.models import Institution, TechField, optional_district
-from xuhui_portal.models import SearchableRecord
+from xuhui_portal.models import SearchableRecord, tracked_history
 
 
 class IncubatorRecognition(models.TextChoices):
@@ -56,6 +57,15 @@ class Incubator(SearchableRecord):
     focus_fields = models.ManyToManyField(
         TechField, verbose_name=_("focus fields"), related_name="incubators", blank=True
     )
+    operator_accounts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("operator accounts"),
+        related_name="managed_incubators",
+        blank=True,
+        help_text=_(
+            "Staff accounts of the incubator's operator: with the operator role they may edit this incubator only."
+        ),
+    )
     floor_area_m2 = models.PositiveIntegerField(
         _("floor area (m²)"), null=True, blank=True, help_text=_("Empty when unknown.")
     )
@@ -63,6 +73,8 @@ class Incubator(SearchableRecord):
     services_en = models.TextField(_("services (English)"), blank=True)
     description_zh = models.TextField(_("description (Chinese)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
+
+    history = tracked_history("sources", "focus_fields", "operator_accounts", searchable=True)
 
     class Meta(SearchableRecord.Meta):
         verbose_name = _("incubator")

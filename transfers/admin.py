@@ -8,17 +8,20 @@ from xuhui_portal.admin import (
     TIMESTAMPS_FIELDSET,
     DirectoryRecordAdmin,
     DistrictFilter,
+    SpreadsheetMixin,
+    TrackedAdmin,
+    TrackedInline,
     changelist_link,
 )
 
 from .models import PlatformPartnership, TransferPlatform, TransferProject
+from .resources import TransferProjectResource
 
 
-class PlatformPartnershipInline(admin.TabularInline):
+class PlatformPartnershipInline(TrackedInline):
     model = PlatformPartnership
-    fields = ("institution", "role")
+    fields = ("institution", "role", "version")
     autocomplete_fields = ("institution",)
-    extra = 1
 
 
 @admin.register(TransferPlatform)
@@ -70,7 +73,7 @@ class TransferPlatformAdmin(DirectoryRecordAdmin):
 
 
 @admin.register(PlatformPartnership)
-class PlatformPartnershipAdmin(admin.ModelAdmin):
+class PlatformPartnershipAdmin(TrackedAdmin):
     list_display = ("institution", "role", "platform", "updated_at")
     list_filter = ("role", "platform")
     list_select_related = ("institution", "platform")
@@ -81,7 +84,8 @@ class PlatformPartnershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(TransferProject)
-class TransferProjectAdmin(DirectoryRecordAdmin):
+class TransferProjectAdmin(SpreadsheetMixin, DirectoryRecordAdmin):
+    resource_classes = [TransferProjectResource]
     list_display = (
         "name_zh",
         "stage",

@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from districts.models import Institution, TechField, optional_district
-from xuhui_portal.models import SearchableRecord, TimeStampedModel, validate_no_parent_loop
+from xuhui_portal.models import SearchableRecord, TrackedModel, tracked_history, validate_no_parent_loop
 
 #: Years a transfer project or platform may carry; anything else is a typing error.
 EARLIEST_YEAR, LATEST_YEAR = 1949, 2100
@@ -48,6 +48,8 @@ class TransferPlatform(SearchableRecord):
     established_year = models.PositiveSmallIntegerField(_("year established"), null=True, blank=True)
     description_zh = models.TextField(_("description (Chinese)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
+
+    history = tracked_history("sources", "host_institutions", searchable=True)
 
     class Meta(SearchableRecord.Meta):
         verbose_name = _("transfer platform")
@@ -95,7 +97,7 @@ class PlatformPartnershipRole(models.TextChoices):
     FINANCE = "finance", _("Finance and insurance")
 
 
-class PlatformPartnership(TimeStampedModel):
+class PlatformPartnership(TrackedModel):
     """An institution working with a platform, in a role (university, hospital, enterprise, finance …)."""
 
     Role = PlatformPartnershipRole
@@ -110,6 +112,8 @@ class PlatformPartnership(TimeStampedModel):
         related_name="platform_partnerships",
     )
     role = models.CharField(_("role"), max_length=24, choices=Role)
+
+    history = tracked_history()
 
     class Meta:
         verbose_name = _("platform partner")
@@ -201,6 +205,8 @@ class TransferProject(SearchableRecord):
     ip_pledge_wan = models.DecimalField(
         _("IP-pledge financing (万元)"), max_digits=14, decimal_places=2, null=True, blank=True
     )
+
+    history = tracked_history("sources", "fields", searchable=True)
 
     class Meta(SearchableRecord.Meta):
         verbose_name = _("transfer project")

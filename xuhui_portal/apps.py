@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -7,3 +8,9 @@ class PortalConfig(AppConfig):
 
     name = "xuhui_portal"
     verbose_name = _("Xuhui Innovation Portal")
+
+    def ready(self):
+        from . import security  # noqa: F401  (connects the login signal receivers)
+        from .roles import create_roles_after_migrate
+
+        post_migrate.connect(create_roles_after_migrate, sender=self)

@@ -1,11 +1,13 @@
 """Abstract bases shared by the directory's models (no tables of their own)."""
 
+from concurrency.fields import AutoIncVersionField
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .slugs import unique_slug
 
@@ -23,9 +25,16 @@ def validate_no_parent_loop(record: models.Model) -> None:
         parent = parent.parent
 
 
-class TimeStampedModel(models.Model):
+class TrackedModel(models.Model):
+    """Base of every editable model: timestamps, and a version that prevents lost updates.
+
+    Saving checks the version the editor loaded (UPDATE … WHERE version = loaded): when someone
+    else saved in between, the save raises RecordModifiedError instead of overwriting.
+    """
+
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    version = AutoIncVersionField(verbose_name=_("version"))
 
     class Meta:
         abstract = True
@@ -80,7 +89,7 @@ class DirectoryQuerySet(models.QuerySet):
         return self
 
 
-class DirectoryRecord(Bilingual, TimeStampedModel):
+class DirectoryRecord(Bilingual, TrackedModel):
     """A record of the public directory: it has a publication state and cites its sources."""
 
     publication_state = models.CharField(
@@ -101,6 +110,8 @@ class DirectoryRecord(Bilingual, TimeStampedModel):
 
     class Meta:
         abstract = True
+        # "publish" is given to reviewers only: editors may change records but not make them public.
+        default_permissions = ("add", "change", "delete", "view", "publish")
         constraints = [
             models.CheckConstraint(
                 condition=Q(publication_state__in=PublicationState.values),
@@ -145,6 +156,20 @@ class NamedRecord(SluggedMixin, DirectoryRecord):
         return self.localized("name")
 
 
+#: Columns derived from a record's text for the search (see search.py).
+SEARCH_FIELDS = ("search_title", "search_text", "search_document")
+
+
+def tracked_history(*m2m_fields: str, searchable: bool = False) -> HistoricalRecords:
+    """Full history of a model (who, when, old and new values), many-to-many links included.
+
+    The derived search columns of searchable models are left out: they follow from the rest.
+    """
+    return HistoricalRecords(
+        excluded_fields=list(SEARCH_FIELDS) if searchable else [], m2m_fields=list(m2m_fields)
+    )
+
+
 class SearchableRecord(NamedRecord):
     """A named record found by the site's search (see xuhui_portal/search.py).
 
@@ -162,7 +187,7 @@ class SearchableRecord(NamedRecord):
     search_text = models.TextField(editable=False, default="")
     search_document = models.TextField(editable=False, default="")
 
-    SEARCH_FIELDS = ("search_title", "search_text", "search_document")
+    SEARCH_FIELDS = SEARCH_FIELDS
 
     class Meta(NamedRecord.Meta):
         abstract = True
