@@ -44,6 +44,7 @@ class DistrictDetailView(DetailView):
 
 class InstitutionListView(FacetedListView):
     filterset_class = InstitutionFilter
+    csv_view_name = "api:institution-csv"
     queryset = Institution.objects.published().for_listing().select_related("district", "parent")
     template_name = "districts/institution_list.html"
 

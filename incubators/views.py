@@ -6,6 +6,7 @@ from .models import Incubator
 
 class IncubatorListView(FacetedListView):
     filterset_class = IncubatorFilter
+    csv_view_name = "api:incubator-csv"
     queryset = (
         Incubator.objects.published()
         .for_listing()

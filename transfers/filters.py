@@ -13,6 +13,9 @@ from xuhui_portal.filters import (
 
 from .models import EARLIEST_YEAR, LATEST_YEAR, TransferPlatform, TransferProject
 
+#: The largest amount a project field can hold (万元): beyond it a filter bound means nothing.
+MAX_AMOUNT_WAN = 10**12
+
 
 class ProjectFilterForm(RangeForm):
     ranges = (("year_min", "year_max"), ("amount_min", "amount_max"))
@@ -61,16 +64,14 @@ class ProjectFilter(FacetedFilterSet):
         lookup_expr="gte",
         label=_("Amount from (万元)"),
         min_value=0,
-        max_digits=14,
-        decimal_places=2,
+        max_value=MAX_AMOUNT_WAN,
     )
     amount_max = django_filters.NumberFilter(
         field_name="transfer_amount_wan",
         lookup_expr="lte",
         label=_("Amount to (万元)"),
         min_value=0,
-        max_digits=14,
-        decimal_places=2,
+        max_value=MAX_AMOUNT_WAN,
     )
     ordering = NullsLastOrderingFilter(
         label=_("Sort by"),

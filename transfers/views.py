@@ -33,6 +33,7 @@ def _platform_relations():
 
 class PlatformListView(FacetedListView):
     filterset_class = PlatformFilter
+    csv_view_name = "api:platform-csv"
     template_name = "transfers/platform_list.html"
     paginate_by = None
 
@@ -78,6 +79,7 @@ class PlatformDetailView(CanonicalDetailView):
 
 class ProjectListView(FacetedListView):
     filterset_class = ProjectFilter
+    csv_view_name = "api:project-csv"
     queryset = (
         TransferProject.objects.published()
         .for_listing()

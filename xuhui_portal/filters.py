@@ -41,6 +41,8 @@ class UnknownOrSlugFilter(django_filters.MultipleChoiceFilter):
 
     def __init__(self, *, relation: str, **kwargs):
         self.relation = relation
+        # Names the slug column, so the OpenAPI schema knows the values' type.
+        kwargs.setdefault("field_name", f"{relation}__slug")
         super().__init__(**kwargs)
 
     def filter(self, qs, value):
@@ -58,6 +60,8 @@ class SlugsFilter(django_filters.MultipleChoiceFilter):
 
     def __init__(self, *, relation: str, **kwargs):
         self.relation = relation
+        # Names the slug column, so the OpenAPI schema knows the values' type.
+        kwargs.setdefault("field_name", f"{relation}__slug")
         super().__init__(**kwargs)
 
     def filter(self, qs, value):

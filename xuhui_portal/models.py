@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -99,6 +100,13 @@ class DirectoryRecord(Bilingual, TrackedModel):
         default=PublicationState.DRAFT,
         db_index=True,
     )
+    published_at = models.DateTimeField(
+        _("first published"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Set when the record is first published; feeds list records by it."),
+    )
     sources = models.ManyToManyField(
         "districts.Source",
         verbose_name=_("sources"),
@@ -118,6 +126,13 @@ class DirectoryRecord(Bilingual, TrackedModel):
                 name="%(app_label)s_%(class)s_publication_state_valid",
             ),
         ]
+
+    def save(self, *args, **kwargs):
+        if self.is_published and self.published_at is None:
+            self.published_at = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "published_at"}
+        super().save(*args, **kwargs)
 
     @property
     def is_published(self) -> bool:

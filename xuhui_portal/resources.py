@@ -32,6 +32,7 @@ INTERNAL_FIELDS = (
     "created_at",
     "updated_at",
     "is_synthetic",
+    "published_at",
     *SearchableRecord.SEARCH_FIELDS,
 )
 

@@ -50,7 +50,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
+    "django.contrib.syndication",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "concurrency",
     "import_export",
@@ -68,6 +73,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "xuhui_portal.middleware.ApiLanguageMiddleware",
     "xuhui_portal.middleware.RejectNulBytesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -128,6 +134,39 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_VERBOSE = False
+
+# Read-only JSON API (django-rest-framework): the lists' own FilterSets, pages with counts,
+# anonymous clients throttled (429 with Retry-After beyond the rate).
+REST_FRAMEWORK = {
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "xuhui_portal.pagination.PortalPagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["xuhui_portal.throttling.AnonymousApiThrottle"],
+}
+#: Requests an anonymous API client (one address) may make, e.g. "120/minute" or "5000/day".
+API_ANON_RATE = os.environ.get("API_ANON_RATE", "120/minute")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Xuhui Innovation Portal API",
+    "DESCRIPTION": (
+        "Read-only open data of Shanghai Xuhui District's innovation ecosystem: innovation districts, "
+        "incubators, institutions, transfer platforms and projects, headline indicators, fields, sources "
+        "and milestones. Published records only. Lists take the same filters as the portal's pages; "
+        "several values of one filter are OR-ed, different filters AND-ed. Anonymous clients may make "
+        "API_ANON_RATE requests (default 120 per minute) and get 429 with Retry-After beyond it."
+    ),
+    "VERSION": "1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "xuhui_portal.api_schema.document_error_responses",
+    ],
+}
 
 # Imports run in one transaction: a file with any bad row changes nothing.
 IMPORT_EXPORT_USE_TRANSACTIONS = True

@@ -1,8 +1,9 @@
 """Site-wide pages (home, search) and the two view bases every app's pages use."""
 
 from django import forms
-from django.http import HttpResponsePermanentRedirect
+from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView
 from django_filters.views import FilterView
@@ -36,6 +37,8 @@ class FacetedListView(FilterView):
     """
 
     paginate_by = 20
+    #: The API's CSV export of this list ("api:<basename>-csv"); the page links to it with its filters.
+    csv_view_name: str | None = None
 
     def get_filterset_kwargs(self, filterset_class):
         # Always bound, even without parameters: facets are counted for the unfiltered list too.
@@ -51,6 +54,7 @@ class FacetedListView(FilterView):
             clear_url=filterset.clear_url(),
             result_count=paginator.count if paginator else len(context["object_list"]),
             query=filterset.form.cleaned_data.get("q", "") if filterset.is_valid() else "",
+            csv_url=self.csv_url(),
             filter_errors=[
                 (filterset.form.fields[name].label if name in filterset.form.fields else "", message)
                 for name, messages in filterset.form.errors.items()
@@ -58,6 +62,14 @@ class FacetedListView(FilterView):
             ],
         )
         return context
+
+    def csv_url(self) -> str | None:
+        if self.csv_view_name is None:
+            return None
+        params = self.request.GET.copy()
+        params.pop("page", None)
+        query = params.urlencode()
+        return reverse(self.csv_view_name) + (f"?{query}" if query else "")
 
 
 class SearchForm(forms.Form):
@@ -81,3 +93,17 @@ def search(request):
         "total": sum(group.count for group in groups),
     }
     return render(request, "search.html", ctx)
+
+
+def robots_txt(request):
+    """Crawl the pages, not the endless search and API result spaces; here is the sitemap."""
+    sitemap = request.build_absolute_uri(reverse("sitemap"))
+    lines = [
+        "User-agent: *",
+        "Disallow: /search/",
+        "Disallow: /en/search/",
+        "Disallow: /api/",
+        f"Sitemap: {sitemap}",
+        "",
+    ]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -1,23 +1,26 @@
 """Template helpers of the public pages: language links, safe highlighting, money and dates."""
 
+import json
 import re
 
 from django import template
 from django.urls import translate_url
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from xuhui_portal.formatting import money, number
 from xuhui_portal.search import normalise, parse_query
+from xuhui_portal.structured_data import structured_data
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def language_url(context, language_code: str) -> str:
+def language_url(context, language_code: str, absolute: bool = False) -> str:
     """The current page in another language (the URL prefix decides the language)."""
     request = context["request"]
-    return translate_url(request.get_full_path(), language_code)
+    url = translate_url(request.get_full_path(), language_code)
+    return request.build_absolute_uri(url) if absolute else url
 
 
 @register.filter
@@ -46,3 +49,17 @@ def highlight(text: str, query: str) -> str:
 
 register.filter("money", money)
 register.filter("number", number)
+
+
+@register.simple_tag(takes_context=True)
+def json_ld(context, record) -> str:
+    """<script type="application/ld+json"> for `record`, escaped like json_script (no </script> break-out)."""
+    request = context["request"]
+    data = structured_data(record, request.build_absolute_uri(record.get_absolute_url()))
+    if data is None:
+        return ""
+    text = json.dumps(data, ensure_ascii=False).translate(_JSON_ESCAPES)
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))
+
+
+_JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}

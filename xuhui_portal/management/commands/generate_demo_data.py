@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.core.management import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from districts.models import InnovationDistrict, Institution, Source, TechField
 from incubators.models import Incubator
@@ -113,6 +114,7 @@ class Command(BaseCommand):
             if options[name] < 0:
                 raise CommandError(f"--{name} must not be negative")
         self.random = random.Random(options["seed"])
+        self.published_at = timezone.now()
         started = time.monotonic()
         with transaction.atomic():
             self.delete_previous()
@@ -188,6 +190,7 @@ class Command(BaseCommand):
                     kind=kind,
                     district=self.random.choice([*self.districts, None]),
                     publication_state=PublicationState.PUBLISHED,
+                    published_at=self.published_at,
                     is_synthetic=True,
                 )
             )
@@ -218,6 +221,7 @@ class Command(BaseCommand):
                     description_zh=f"聚焦{subject[0]}方向的演示孵化器。",
                     description_en=f"A demo incubator for {subject[1]}.",
                     publication_state=PublicationState.PUBLISHED,
+                    published_at=self.published_at,
                     is_synthetic=True,
                 )
             )
@@ -254,6 +258,7 @@ class Command(BaseCommand):
                         if self.random.random() < 0.2
                         else None,
                         publication_state=PublicationState.PUBLISHED,
+                        published_at=self.published_at,
                         is_synthetic=True,
                     )
                 )

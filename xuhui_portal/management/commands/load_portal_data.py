@@ -7,8 +7,9 @@ from django.conf import settings
 from django.core.management import BaseCommand, CommandError, call_command
 from django.core.serializers.base import DeserializationError
 from django.db import DatabaseError, transaction
+from django.db.models import F
 
-from xuhui_portal.models import SearchableRecord
+from xuhui_portal.models import DirectoryRecord, SearchableRecord
 
 
 def fixture_labels() -> list[str]:
@@ -45,6 +46,15 @@ def record_initial_history() -> int:
     return created
 
 
+def date_first_publication() -> None:
+    """Published records loaded raw have no publication date yet: they were published as created."""
+    for model in apps.get_models():
+        if issubclass(model, DirectoryRecord):
+            model._default_manager.published().filter(published_at__isnull=True).update(
+                published_at=F("created_at")
+            )
+
+
 def rebuild_search_columns() -> dict[str, int]:
     """Recompute every searchable model's search columns (raw loads bypass save())."""
     return {
@@ -70,6 +80,7 @@ class Command(BaseCommand):
                 with history_paused(), disable_concurrency():
                     call_command("loaddata", *labels, verbosity=0)
                 rebuild_search_columns()
+                date_first_publication()
                 record_initial_history()
         except (DatabaseError, DeserializationError) as error:
             raise CommandError(f"Nothing was loaded: {error}") from error

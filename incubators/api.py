@@ -1,0 +1,63 @@
+from rest_framework import serializers
+
+from xuhui_portal.api import DirectoryViewSet, RecordLinksMixin, link_id, link_to, slugs
+
+from .filters import IncubatorFilter
+from .models import Incubator
+
+
+class IncubatorSerializer(RecordLinksMixin, serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:incubator-detail")
+    district = link_id()
+    district_url = link_to("api:district-detail", "district")
+    operator = link_id()
+    operator_url = link_to("api:institution-detail", "operator")
+    host_institution = link_id()
+    host_institution_url = link_to("api:institution-detail", "host_institution")
+    focus_fields = slugs()
+    sources = slugs("key")
+
+    class Meta:
+        model = Incubator
+        fields = [
+            "id",
+            "url",
+            "web_url",
+            "slug",
+            "name_zh",
+            "name_en",
+            "status",
+            "recognition",
+            "recognition_batch",
+            "recognized_on",
+            "district",
+            "district_url",
+            "operator",
+            "operator_url",
+            "host_institution",
+            "host_institution_url",
+            "focus_fields",
+            "floor_area_m2",
+            "services_zh",
+            "services_en",
+            "description_zh",
+            "description_en",
+            "sources",
+            "published_at",
+            "updated_at",
+        ]
+
+
+class IncubatorViewSet(DirectoryViewSet):
+    """Incubators; filter by district (`unknown` for none), field, recognition, batch, status; `q` searches."""
+
+    serializer_class = IncubatorSerializer
+    filterset_class = IncubatorFilter
+    csv_name = "incubators"
+    queryset = (
+        Incubator.objects.published()
+        .for_listing()
+        .select_related("district", "operator", "host_institution")
+        .prefetch_related("focus_fields", "sources")
+        .order_by("name_zh", "pk")
+    )

@@ -1,0 +1,129 @@
+"""The read-only JSON API's shared parts: pagination, errors, the list/detail/CSV viewset.
+
+Each app's `api.py` declares serializers and viewsets; `xuhui_portal/api_urls.py` routes them.
+Lists use the very FilterSets of the HTML pages (`<app>/filters.py`), so a filter gives the same
+records on a page, in the API and in its CSV.
+"""
+
+import csv
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+
+#: Rows fetched per database round trip while streaming a CSV.
+CSV_CHUNK = 2000
+
+
+class PortalFilterExtension(DjangoFilterExtension):
+    """Documents filters whose choices come from the database (districts, fields, platforms).
+
+    drf-spectacular leaves callable choices out to avoid queries at import time; our schema is
+    generated per request, so listing the live values gives clients the allowed values.
+    """
+
+    priority = 1
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        """Adds the bounds a filter enforces (years, amounts) to its documented schema."""
+        parameters = super().resolve_filter_field(
+            auto_schema, model, filterset_class, field_name, filter_field
+        )
+        bounds = {
+            "minimum": filter_field.extra.get("min_value"),
+            "maximum": filter_field.extra.get("max_value"),
+        }
+        for parameter in parameters:
+            parameter["schema"].update({key: value for key, value in bounds.items() if value is not None})
+        return parameters
+
+    def _get_explicit_filter_choices(self, filter_field):
+        choices = filter_field.extra.get("choices")
+        if callable(choices):
+            return [value for value, _label in choices()]
+        return super()._get_explicit_filter_choices(filter_field)
+
+
+class RecordLinksMixin(serializers.Serializer):
+    """`url` (this record in the API) and `web_url` (its page on the portal)."""
+
+    web_url = serializers.SerializerMethodField(help_text=_("The record's page on the portal."))
+
+    def get_web_url(self, obj) -> str:
+        request = self.context.get("request")
+        with translation.override(settings.LANGUAGE_CODE):  # the canonical (Chinese) page
+            path = obj.get_absolute_url()
+        return request.build_absolute_uri(path) if request else path
+
+
+def link_to(view_name: str, source: str) -> serializers.HyperlinkedRelatedField:
+    """The API URL of a linked record (null when there is none)."""
+    return serializers.HyperlinkedRelatedField(
+        view_name=view_name, source=source, read_only=True, allow_null=True
+    )
+
+
+def link_id() -> serializers.PrimaryKeyRelatedField:
+    """The id of an optional linked record (null when there is none)."""
+    return serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+
+
+def slugs(slug_field: str = "slug") -> serializers.SlugRelatedField:
+    """Linked records as a list of their slugs (or keys, or names)."""
+    return serializers.SlugRelatedField(slug_field=slug_field, many=True, read_only=True)
+
+
+class DirectoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """A published list with the page's filters, its detail, and the same list as CSV."""
+
+    csv_name = "records"
+
+    @extend_schema(
+        summary="The filtered list as CSV (UTF-8 with BOM, streamed; the same filters as the list)",
+        responses={(200, "text/csv"): OpenApiResponse(description="CSV file")},
+    )
+    @action(detail=False, url_path="csv", pagination_class=None)
+    def csv(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        serializer = self.get_serializer_class()(context=self.get_serializer_context())
+        header = list(serializer.fields)
+        filename = f"{self.csv_name}-{timezone.localdate():%Y%m%d}.csv"
+        response = StreamingHttpResponse(
+            csv_lines(
+                header, (serializer.to_representation(record) for record in queryset.iterator(CSV_CHUNK))
+            ),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+class _Line:
+    """A file-like object whose write() returns the line, for csv.writer in a generator."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(csv_cell(item) for item in value)
+    if isinstance(value, dict):
+        return " ".join(f"{key}={csv_cell(item)}" for key, item in value.items())
+    return str(value)
+
+
+def csv_lines(header: list[str], rows) -> Iterator[str]:
+    """UTF-8 BOM (so Excel reads Chinese), the header, then one line per row, lazily."""
+    writer = csv.writer(_Line())
+    yield "\ufeff" + writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([csv_cell(row[name]) for name in header])
