@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_ENV := DEBUG=true
 
-.PHONY: run install test lint format messages clean-db
+.PHONY: run serve install test lint format messages clean-db fault-drill scale-out-demo
 
 $(PY):
 	@interp="$(PYTHON)"; \
@@ -29,6 +29,18 @@ run: install
 	@echo ""
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
+# Production: gunicorn + whitenoise against DATABASE_URL (PostgreSQL); see README "Deploying".
+serve: install
+	PY=$(PY) deploy/serve.sh
+
+# Break PostgreSQL, Redis and gunicorn on purpose and check the portal copes (stops local services!).
+fault-drill: install
+	$(PY) deploy/fault_drill.py
+
+# Two app servers, one PostgreSQL, one Redis: an edit through one is seen through the other.
+scale-out-demo: install
+	$(PY) deploy/scale_out_demo.py
+
 # The suite runs with DEBUG off, as in production; it needs a SECRET_KEY, any value will do.
 test: install
 	SECRET_KEY=$${SECRET_KEY:-insecure-test-only-key} $(PY) -m pytest $(PYTEST_ARGS)
@@ -49,3 +61,17 @@ messages: install
 
 clean-db:
 	rm -f db.sqlite3
+
+# --- backups (see README "Backups") ---
+.PHONY: backup restore backup-drill
+# DATABASE_URL picks the database (db.sqlite3 when unset), BACKUP_DIR the folder (backups/).
+backup: install
+	SECRET_KEY=$${SECRET_KEY:-backup-only} PY=$(PY) bash scripts/backup.sh
+
+# make restore FILE=backups/portal-<stamp>.dump|.json|.sqlite3  (YES=1 skips the question)
+restore: install
+	SECRET_KEY=$${SECRET_KEY:-backup-only} PY=$(PY) bash scripts/restore.sh "$(FILE)"
+
+# Scratch databases on PostgreSQL at 127.0.0.1:5432 (PG_HOST, PG_PORT, PG_USER), dropped afterwards.
+backup-drill: install
+	SECRET_KEY=$${SECRET_KEY:-backup-only} PY=$(PY) bash scripts/backup_drill.sh

@@ -9,7 +9,7 @@ from xuhui_portal.filters import (
     choices_from,
 )
 
-from .models import InnovationDistrict, Institution
+from .models import InnovationDistrict, Institution, TechField
 
 
 def district_choices():
@@ -18,6 +18,10 @@ def district_choices():
         lambda d: d.short_name,
         unknown_label=_("District unknown"),
     )()
+
+
+def field_choices():
+    return choices_from(lambda: TechField.objects.all(), lambda f: f.name)()
 
 
 class InstitutionFilter(FacetedFilterSet):

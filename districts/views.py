@@ -3,7 +3,9 @@ from django.views.generic import DetailView, ListView
 
 from incubators.models import Incubator
 from transfers.models import PlatformPartnership, TransferPlatform, TransferProject
+from xuhui_portal.charts import draw_bar_chart
 from xuhui_portal.selectors import districts_with_counts
+from xuhui_portal.statistics import district_stage_chart
 from xuhui_portal.views import CanonicalDetailView, FacetedListView
 
 from .filters import InstitutionFilter
@@ -19,6 +21,18 @@ class DistrictListView(ListView):
 
 class DistrictDetailView(DetailView):
     template_name = "districts/district_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        district = self.object
+        context["summary"] = {
+            "incubators": len(district.listed_incubators),
+            "projects": len(district.listed_projects),
+            "platforms": len(district.listed_platforms),
+            "institutions": district.institutions.published().count(),
+        }
+        context["stage_chart"] = draw_bar_chart(district_stage_chart(district))
+        return context
 
     def get_queryset(self):
         published = InnovationDistrict.objects.published()

@@ -1,29 +1,16 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from districts.models import InnovationDistrict, TechField
+from districts.filters import district_choices, field_choices
 from xuhui_portal.filters import (
     Facet,
     FacetedFilterSet,
     NullsLastOrderingFilter,
     SlugsFilter,
     UnknownOrSlugFilter,
-    choices_from,
 )
 
 from .models import Incubator
-
-
-def district_choices():
-    return choices_from(
-        lambda: InnovationDistrict.objects.published(),
-        lambda d: d.short_name,
-        unknown_label=_("District unknown"),
-    )()
-
-
-def field_choices():
-    return choices_from(lambda: TechField.objects.all(), lambda f: f.name)()
 
 
 class IncubatorFilter(FacetedFilterSet):

@@ -5,6 +5,8 @@ from django.core.cache import cache
 @pytest.fixture(autouse=True)
 def _fast_and_plain(settings):
     """Fast password hashing, and static files served from the source folders (no collectstatic)."""
+    settings.SECURE_SSL_REDIRECT = False  # the test client speaks plain HTTP unless secure=True
+    settings.PAGE_CACHE_SECONDS = 0  # tests that need the page cache turn it on themselves
     settings.WHITENOISE_AUTOREFRESH = True
     settings.WHITENOISE_USE_FINDERS = True
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

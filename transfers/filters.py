@@ -1,13 +1,15 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from districts.models import Institution, TechField
+from districts.filters import district_choices, field_choices
+from districts.models import Institution
 from xuhui_portal.filters import (
     Facet,
     FacetedFilterSet,
     NullsLastOrderingFilter,
     RangeForm,
     SlugsFilter,
+    UnknownOrSlugFilter,
     choices_from,
 )
 
@@ -29,10 +31,6 @@ def institution_choices():
     return choices_from(lambda: Institution.objects.published(), lambda i: i.name)()
 
 
-def field_choices():
-    return choices_from(lambda: TechField.objects.all(), lambda f: f.name)()
-
-
 class ProjectFilter(FacetedFilterSet):
     platform = django_filters.MultipleChoiceFilter(
         field_name="platform__slug", label=_("Platform"), choices=platform_choices
@@ -41,6 +39,7 @@ class ProjectFilter(FacetedFilterSet):
         field_name="owner_institution__slug", label=_("Institution"), choices=institution_choices
     )
     field = SlugsFilter(relation="fields", label=_("Field"), choices=field_choices)
+    district = UnknownOrSlugFilter(relation="district", label=_("District"), choices=district_choices)
     stage = django_filters.MultipleChoiceFilter(label=_("Stage"), choices=TransferProject.Stage.choices)
     mode = django_filters.MultipleChoiceFilter(
         field_name="transfer_mode", label=_("Transfer mode"), choices=TransferProject.TransferMode.choices
@@ -84,6 +83,7 @@ class ProjectFilter(FacetedFilterSet):
         Facet("platform", "platform__slug"),
         Facet("institution", "owner_institution__slug"),
         Facet("field", "fields__slug"),
+        Facet("district", "district__slug", null_value="unknown", show_empty=True),
         Facet("stage", "stage"),
         Facet("mode", "transfer_mode"),
     )
@@ -92,7 +92,7 @@ class ProjectFilter(FacetedFilterSet):
     class Meta:
         model = TransferProject
         form = ProjectFilterForm
-        fields = ["q", "platform", "institution", "field", "stage", "mode"]
+        fields = ["q", "platform", "institution", "field", "district", "stage", "mode"]
 
 
 class PlatformFilter(FacetedFilterSet):

@@ -11,6 +11,8 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from . import security  # noqa: F401  (connects the login signal receivers)
+        from .page_cache import connect_invalidation
         from .roles import create_roles_after_migrate
 
         post_migrate.connect(create_roles_after_migrate, sender=self)
+        connect_invalidation()

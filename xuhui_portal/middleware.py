@@ -1,8 +1,136 @@
+import logging
+import time
+
 from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
 from django.http import HttpRequest, HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext
+
+from .db_router import use_replica
+from .page_cache import current_generation
+
+request_logger = logging.getLogger("xuhui_portal.requests")
+
+
+class RequestLogMiddleware:
+    """One line per request on stdout: method, path, status, duration and SQL query count."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        queries = [0]
+
+        def count(execute, sql, params, many, context):
+            queries[0] += 1
+            return execute(sql, params, many, context)
+
+        started = time.perf_counter()
+        with connection.execute_wrapper(count):
+            response = self.get_response(request)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        request_logger.info(
+            "%s %s %s %.1fms %dq",
+            request.method,
+            request.get_full_path(),
+            response.status_code,
+            elapsed_ms,
+            queries[0],
+        )
+        return response
+
+
+def is_public_read(request: HttpRequest) -> bool:
+    """An anonymous GET/HEAD outside the admin: it may be served from cache or the replica."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    if request.path.startswith(f"/{settings.ADMIN_URL}") or "/admin/" in request.path:
+        return False
+    return not request.user.is_authenticated
+
+
+class ReadReplicaMiddleware:
+    """Routes the reads of public requests to the replica when READ_DATABASE_URL is set."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        token = use_replica.set("replica" in settings.DATABASES and is_public_read(request))
+        try:
+            return self.get_response(request)
+        finally:
+            use_replica.reset(token)
+
+
+class AnonymousCacheMiddleware:
+    """Serves anonymous pages and API responses from the shared cache (see page_cache.py).
+
+    Never for logged-in users or the admin; never responses that set cookies, stream (CSV),
+    or carry a CSP nonce. API hits still count against the anonymous throttle.
+    """
+
+    UNCACHED_PREFIXES = ("/api/docs/", "/api/redoc/", "/healthz")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if settings.PAGE_CACHE_SECONDS <= 0 or not self._cacheable_request(request):
+            return self.get_response(request)
+        generation = current_generation()
+        if generation is None:  # cache unreachable: serve uncached
+            return self.get_response(request)
+        key = self._key(request, generation)
+        cached = cache.get(key)
+        if cached is not None:
+            throttled = self._throttled(request)
+            if throttled is not None:
+                return throttled
+            cached["X-Cache"] = "HIT"
+            return cached
+        response = self.get_response(request)
+        if self._cacheable_response(request, response):
+            cache.set(key, response, settings.PAGE_CACHE_SECONDS)
+            response["X-Cache"] = "MISS"
+        return response
+
+    def _cacheable_request(self, request: HttpRequest) -> bool:
+        return is_public_read(request) and not request.path.startswith(self.UNCACHED_PREFIXES)
+
+    @staticmethod
+    def _key(request: HttpRequest, generation: int) -> str:
+        # Pages: the URL decides the language. API: the negotiated language is part of the key.
+        return f"portal:page:{generation}:{translation.get_language()}:{request.get_host()}:{request.get_full_path()}"
+
+    @staticmethod
+    def _cacheable_response(request: HttpRequest, response) -> bool:
+        nonce = getattr(request, "_csp_nonce", None)
+        return (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and "private" not in response.get("Cache-Control", "")
+            and not nonce
+        )
+
+    @staticmethod
+    def _throttled(request: HttpRequest):
+        if not request.path.startswith("/api/"):
+            return None
+        from .throttling import AnonymousApiThrottle
+
+        throttle = AnonymousApiThrottle()
+        if throttle.allow_request(request, None):
+            return None
+        wait = throttle.wait()
+        response = JsonResponse({"detail": gettext("Request was throttled.")}, status=429)
+        if wait is not None:
+            response["Retry-After"] = str(max(1, int(wait)))
+        return response
 
 
 class RejectNulBytesMiddleware:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -69,7 +70,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: one log line per request, static files and errors included.
+    "xuhui_portal.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so static files carry the policy too.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -79,6 +84,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # After authentication (it must know who is anonymous), before anything that writes.
+    "xuhui_portal.middleware.ReadReplicaMiddleware",
+    "xuhui_portal.middleware.AnonymousCacheMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -100,19 +108,29 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
 ]
 
+
+def database(url: str) -> dict:
+    config = dj_database_url.parse(url, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True)
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # A runaway query is cancelled (and answered 503) well before gunicorn would kill the worker.
+        timeout = env_int("DB_STATEMENT_TIMEOUT_MS", 10_000)
+        config.setdefault("OPTIONS", {})["options"] = f"-c statement_timeout={timeout}"
+        config["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
+    return config
+
+
 # SQLite file in the project unless DATABASE_URL names another database (PostgreSQL in production).
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
+DATABASES = {"default": database(os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
+# Optional read replica: anonymous page and API reads go there (xuhui_portal/db_router.py).
+if os.environ.get("READ_DATABASE_URL"):
+    DATABASES["replica"] = {**database(os.environ["READ_DATABASE_URL"]), "TEST": {"MIRROR": "default"}}
+    DATABASE_ROUTERS = ["xuhui_portal.db_router.ReadReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -162,6 +180,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Swagger UI's validator badge would call validator.swagger.io: off (no request leaves the site).
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None, "deepLinking": True},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "xuhui_portal.api_schema.document_error_responses",
@@ -189,6 +209,26 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
+# Shared cache: Redis when REDIS_URL is set (all processes and servers see the same pages and
+# invalidations), local memory otherwise. A Redis outage is ignored: the site runs uncached.
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.25,
+                "SOCKET_TIMEOUT": 0.25,
+            },
+        }
+    }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+#: Seconds an anonymous page or API response stays cached (0: no page cache).
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -199,14 +239,79 @@ STORAGES = {
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
+# --- Security ---------------------------------------------------------------------------------
+# HTTPS: the site is served over TLS (by gunicorn behind a proxy, or the proxy itself); on by
+# default in production. Off only for a local production-like run over plain HTTP (make serve,
+# the benchmark).
+HTTPS = env_bool("HTTPS", not DEBUG)
+if env_bool("BEHIND_PROXY", False):
+    # The proxy terminates TLS and says so; it must strip this header from clients.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 63_072_000) if HTTPS else 0  # two years
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+# The __Host- prefix pins a cookie to this host, path /, and HTTPS (browsers refuse it otherwise).
+SESSION_COOKIE_NAME = "__Host-sessionid" if HTTPS else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if HTTPS else "csrftoken"
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# No inline script anywhere; the API docs' bootstrap scripts carry the per-request nonce.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# Mail (error reports to ADMINS, password resets): SMTP configured from the environment
+# (Django 6.1's MAILERS); the console in development.
+if DEBUG and not os.environ.get("EMAIL_HOST"):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ.get("EMAIL_HOST", "localhost"),
+                "port": env_int("EMAIL_PORT", 25),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", False),
+                "timeout": 10,
+            },
+        }
+    }
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "portal@localhost")
+ADMINS = [("Portal admins", address) for address in env_list("ADMIN_EMAILS")]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"},
+        # Errors, with tracebacks, go to stderr; users only ever see the 500/503 pages.
+        "stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "plain"},
+    },
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
     "loggers": {
+        # One line per request: method, path, status, duration, SQL query count.
+        "xuhui_portal.requests": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
         # Logins, failures and lockouts (usernames and addresses, never passwords).
-        "xuhui_portal.security": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "xuhui_portal.security": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        "django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
+        "axes": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
     },
 }

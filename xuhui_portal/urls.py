@@ -11,6 +11,7 @@ from .sitemaps import SITEMAPS
 urlpatterns = [
     path("api/", include("xuhui_portal.api_urls")),
     path("robots.txt", views.robots_txt, name="robots"),
+    path("healthz", views.healthz, name="healthz"),
     path("sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS}, name="sitemap"),
     path(
         "sitemap-<section>.xml",
@@ -23,9 +24,14 @@ urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
     path("feeds/latest.atom", NewlyPublishedFeed(), name="feed"),
+    path("statistics/", views.statistics_page, name="statistics"),
+    path("statistics/<slug:slug>.csv", views.statistics_csv, name="statistics-csv"),
+    path("timeline/", views.timeline, name="timeline"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("", include("districts.urls")),
     path("incubators/", include("incubators.urls")),
     path("", include("transfers.urls")),
     prefix_default_language=False,
 )
+
+handler500 = "xuhui_portal.views.server_error"

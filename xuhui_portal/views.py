@@ -1,14 +1,21 @@
 """Site-wide pages (home, search) and the two view bases every app's pages use."""
 
+import sys
+
 from django import forms
-from django.http import HttpResponse, HttpResponsePermanentRedirect
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
-from . import selectors
+from districts.models import Indicator, Milestone
+
+from . import charts, selectors, statistics
+from .api import csv_lines
 from .search import MAX_QUERY_LENGTH
 
 
@@ -107,3 +114,83 @@ def robots_txt(request):
         "",
     ]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+#: Database failures that mean "the database is unavailable right now", not a bug.
+UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 30
+
+
+def healthz(request):
+    """200 when the database answers, 503 when it does not (for load balancers)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return JsonResponse({"status": "database unavailable"}, status=503, headers={"Retry-After": "5"})
+    return JsonResponse({"status": "ok"})
+
+
+def server_error(request):
+    """The 500 handler, which answers 503 when the cause is an unavailable database.
+
+    It renders without touching the database (no context processors, no request user), and
+    never shows a traceback or SQL: those go to the error log.
+    """
+    error = sys.exc_info()[1]
+    if isinstance(error, UNAVAILABLE):
+        status, template = 503, "503.html"
+    else:
+        status, template = 500, "500.html"
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
+    if request.path.startswith("/api/"):
+        message = "Service temporarily unavailable; retry later." if status == 503 else "Server error."
+        return JsonResponse({"detail": message}, status=status, headers=headers)
+    return HttpResponse(render_to_string(template), status=status, headers=headers)
+
+
+def district_map_context() -> dict:
+    """The districts with their counts, placed on the schematic map (or listed when unplaced)."""
+    spots, unplaced = [], []
+    for district in selectors.districts_with_counts():
+        position = charts.MAP_POSITIONS.get(district.slug)
+        if position is None:
+            unplaced.append(district)
+        else:
+            spots.append({"district": district, "x": position[0], "y": position[1]})
+    return {"map_spots": spots, "unplaced": unplaced}
+
+
+def statistics_page(request):
+    groups = {}
+    for indicator in Indicator.objects.published().select_related("district").prefetch_related("sources"):
+        groups.setdefault(indicator.get_theme_display(), []).append(indicator)
+    ctx = {
+        "indicator_groups": list(groups.items()),
+        "charts": [charts.draw_bar_chart(chart) for chart in statistics.all_charts()],
+        **district_map_context(),
+    }
+    return render(request, "statistics.html", ctx)
+
+
+def statistics_csv(request, slug: str):
+    """One chart's numbers as CSV (UTF-8 with BOM)."""
+    build = statistics.CHARTS.get(slug)
+    if build is None:
+        raise Http404
+    chart = build()
+    lines = csv_lines(
+        ["category", "value", "list_url"],
+        (
+            {"category": bar.label, "value": bar.value, "list_url": request.build_absolute_uri(bar.url)}
+            for bar in chart.bars
+        ),
+    )
+    response = HttpResponse("".join(lines), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slug}.csv"'
+    return response
+
+
+def timeline(request):
+    milestones = Milestone.objects.published().select_related("district").prefetch_related("sources")
+    return render(request, "timeline.html", {"milestones": milestones})

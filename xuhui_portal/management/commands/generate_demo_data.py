@@ -11,6 +11,7 @@ from districts.models import InnovationDistrict, Institution, Source, TechField
 from incubators.models import Incubator
 from transfers.models import TransferPlatform, TransferProject
 from xuhui_portal.models import PublicationState
+from xuhui_portal.page_cache import bump_generation
 
 #: (Chinese, English) pieces that titles and summaries are composed from.
 QUALIFIERS = [
@@ -126,6 +127,7 @@ class Command(BaseCommand):
             institutions = self.make_institutions(options["institutions"])
             incubators = self.make_incubators(options["incubators"], institutions)
             projects = self.make_projects(options["projects"], institutions)
+        bump_generation()  # bulk inserts send no signals: cached pages are outdated now
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,6 +1,8 @@
 from django.core.management import BaseCommand
 from django.db import transaction
 
+from xuhui_portal.page_cache import bump_generation
+
 from .load_portal_data import rebuild_search_columns
 
 
@@ -14,6 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with transaction.atomic():
             counts = rebuild_search_columns()
+        bump_generation()  # search results may differ now
         for label, count in counts.items():
             self.stdout.write(f"{label}: {count}")
         self.stdout.write(self.style.SUCCESS("Search columns rebuilt."))

@@ -1,0 +1,23 @@
+"""gunicorn settings for `make serve` (production). Every value can be set from the environment."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# Sync workers: the portal is CPU-bound (templates) and PostgreSQL answers in milliseconds.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Above PostgreSQL's statement_timeout (DB_STATEMENT_TIMEOUT_MS, 10 s): a slow query is
+# cancelled and answered 503 long before the worker would be killed.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# Recycle workers now and then so memory stays bounded.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
+# The portal logs one line per request itself (stdout); gunicorn logs its own events to stderr.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+# Trust X-Forwarded-* only from these proxy addresses.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

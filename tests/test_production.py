@@ -1,0 +1,262 @@
+"""Production behaviour: security headers and cookies, deploy checks, page cache, faults, logs."""
+
+import logging
+import os
+import subprocess
+import sys
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import OperationalError
+from django.test import Client
+
+from xuhui_portal import db_router, selectors
+from xuhui_portal.settings import database
+
+from .factories import make_incubator
+
+pytestmark = pytest.mark.django_db
+
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "prod-like-7Hq2vN9xK4mP8sL3rT6wY1zB5cD0fG2hJ7kQ9nM4pR8sV3",
+    "ALLOWED_HOSTS": "portal.example.org",
+}
+
+
+def csp_directives(response) -> dict[str, list[str]]:
+    header = response["Content-Security-Policy"]
+    return {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
+
+
+class HttpsClient(Client):
+    """A browser on https://: every request is made over TLS."""
+
+    def generic(self, method, path, data="", content_type="application/octet-stream", secure=False, **kwargs):
+        return super().generic(method, path, data, content_type, True, **kwargs)
+
+
+@pytest.fixture
+def https_client(settings):
+    settings.SECURE_SSL_REDIRECT = True
+    return HttpsClient(raise_request_exception=False)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/", "/incubators/", "/no-such-page/", "/admin/login/", "/api/incubators/", "/static/css/portal.css"],
+)
+def test_every_response_carries_the_security_headers(https_client, url):
+    response = https_client.get(url)
+    assert response.status_code in (200, 404)
+    csp = csp_directives(response)
+    for forbidden in ("'unsafe-inline'", "'unsafe-eval'", "data:", "*", "http:", "https:"):
+        assert forbidden not in csp["script-src"], forbidden
+    assert csp["object-src"] == ["'none'"]
+    assert csp["frame-ancestors"] == ["'none'"]
+    assert csp["base-uri"] == ["'none'"] and csp["form-action"] == ["'self'"]
+    assert int(response["Strict-Transport-Security"].split("max-age=")[1].split(";")[0]) >= 31_536_000
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+def test_plain_http_is_redirected_to_https(settings):
+    settings.SECURE_SSL_REDIRECT = True
+    response = Client().get("/incubators/")
+    assert response.status_code == 301 and response["Location"].startswith("https://")
+
+
+def test_session_and_csrf_cookies_are_host_only_secure_and_httponly(https_client):
+    User.objects.create_superuser("admin", "admin@example.org", "a-long-enough-password")
+    page = https_client.get("/admin/login/")
+    csrf = page.cookies["__Host-csrftoken"]
+    assert csrf["secure"] and csrf["httponly"] and csrf["samesite"] == "Lax" and csrf["path"] == "/"
+    response = https_client.post(
+        "/admin/login/",
+        {
+            "username": "admin",
+            "password": "a-long-enough-password",
+            "csrfmiddlewaretoken": page.context["csrf_token"],
+        },
+        HTTP_REFERER="https://testserver/admin/login/",
+    )
+    session = response.cookies["__Host-sessionid"]
+    assert (
+        session["secure"] and session["httponly"] and session["samesite"] == "Lax" and not session["domain"]
+    )
+
+
+def test_deploy_check_reports_nothing():
+    env = {**os.environ, **PRODUCTION_ENV}
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "url", ["/.git/", "/.git/config", "/.env", "/.env.example", "/static/../.env", "/.ci/run"]
+)
+def test_dotfiles_are_not_served(client, url):
+    assert client.get(url).status_code == 404
+
+
+class TestPageCache:
+    @pytest.fixture(autouse=True)
+    def _cache_on(self, settings):
+        settings.PAGE_CACHE_SECONDS = 60
+
+    def test_anonymous_pages_are_cached_and_an_edit_shows_at_once(self, client):
+        incubator = make_incubator(name_zh="缓存孵化器", description_zh="旧的简介")
+        url = incubator.get_absolute_url()
+        assert client.get(url)["X-Cache"] == "MISS"
+        assert client.get(url)["X-Cache"] == "HIT"
+        incubator.description_zh = "新的简介"
+        incubator.save()
+        response = client.get(url)
+        assert response["X-Cache"] == "MISS" and "新的简介" in response.content.decode()
+
+    def test_an_admin_edit_is_visible_on_the_next_public_request(self, client):
+        from .admin_helpers import change_url, client_for, form_data, make_user
+
+        incubator = make_incubator(name_zh="管理员改的孵化器", description_zh="改之前")
+        client.get(incubator.get_absolute_url())
+        admin = client_for(make_user("reviewer", superuser=True))
+        page = admin.get(change_url(incubator))
+        assert admin.post(change_url(incubator), form_data(page, description_zh="改之后")).status_code == 302
+        assert "改之后" in client.get(incubator.get_absolute_url()).content.decode()
+
+    def test_logged_in_users_and_the_admin_are_never_served_from_cache(self, client):
+        user = User.objects.create_superuser("editor", "e@example.org", "a-long-enough-password")
+        logged_in = Client()
+        logged_in.force_login(user)
+        for _ in range(2):
+            assert "X-Cache" not in logged_in.get("/incubators/")
+            assert "X-Cache" not in logged_in.get("/admin/")
+            assert "X-Cache" not in client.get("/admin/login/")
+
+    def test_api_hits_still_count_against_the_throttle(self, client, settings):
+        settings.API_ANON_RATE = "3/minute"
+        statuses = [client.get("/api/fields/").status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+
+    def test_csv_downloads_are_not_cached(self, client):
+        client.get("/api/incubators/csv/")
+        assert "X-Cache" not in client.get("/api/incubators/csv/")
+
+    def test_with_redis_down_the_site_works_uncached(self, client, settings):
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": "redis://127.0.0.1:1/0",
+                "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.1, "SOCKET_TIMEOUT": 0.1},
+            }
+        }
+        for url in ["/", "/incubators/", "/api/incubators/"]:
+            response = client.get(url)
+            assert response.status_code == 200 and "X-Cache" not in response
+
+
+class TestDatabaseUnavailable:
+    @pytest.fixture
+    def broken(self, monkeypatch):
+        def fail(*args, **kwargs):
+            raise OperationalError(
+                'connection to server at "127.0.0.1", port 5432 failed: Connection refused'
+            )
+
+        monkeypatch.setattr(selectors, "home_overview", fail)
+        monkeypatch.setattr("incubators.views.IncubatorListView.get_queryset", fail)
+        return Client(raise_request_exception=False)
+
+    def test_pages_answer_503_with_a_friendly_bilingual_page(self, broken):
+        for url in ["/", "/incubators/"]:
+            response = broken.get(url)
+            html = response.content.decode()
+            assert response.status_code == 503
+            assert response["Retry-After"] == "30"
+            assert "服务暂时不可用" in html and "Temporarily unavailable" in html
+            assert "Traceback" not in html and "5432" not in html and "OperationalError" not in html
+
+    def test_api_answers_503_in_json(self, broken, monkeypatch):
+        monkeypatch.setattr(
+            "incubators.api.IncubatorViewSet.get_queryset", lambda self: selectors.home_overview()
+        )
+        response = broken.get("/api/incubators/")
+        assert response.status_code == 503 and response.json()["detail"].startswith("Service temporarily")
+
+    def test_static_files_still_serve(self, broken):
+        assert broken.get("/static/css/portal.css").status_code == 200
+
+    def test_other_errors_stay_500_without_details(self, monkeypatch):
+        monkeypatch.setattr(selectors, "home_overview", lambda: 1 / 0)
+        response = Client(raise_request_exception=False).get("/")
+        assert response.status_code == 500
+        assert "ZeroDivisionError" not in response.content.decode()
+
+    def test_healthz(self, client, monkeypatch):
+        assert client.get("/healthz").json() == {"status": "ok"}
+
+        def fail(*args, **kwargs):
+            raise OperationalError("server closed the connection unexpectedly")
+
+        monkeypatch.setattr("xuhui_portal.views.connection.cursor", fail)
+        response = client.get("/healthz")
+        assert response.status_code == 503 and response["Retry-After"]
+
+
+def test_postgresql_statement_timeout_is_below_the_worker_timeout(monkeypatch):
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "7000")
+    config = database("postgres://portal@db.example.org:5432/portal")
+    assert config["OPTIONS"]["options"] == "-c statement_timeout=7000"
+    assert config["CONN_HEALTH_CHECKS"] is True
+    assert "options" not in database("sqlite:///portal.sqlite3").get("OPTIONS", {})
+
+
+def test_one_log_line_per_request(client, caplog):
+    make_incubator()
+    with caplog.at_level(logging.INFO, logger="xuhui_portal.requests"):
+        client.get("/incubators/?status=operating")
+    [record] = [r for r in caplog.records if r.name == "xuhui_portal.requests"]
+    method, path, status, duration, queries = record.getMessage().split()
+    assert (method, path, status) == ("GET", "/incubators/?status=operating", "200")
+    assert duration.endswith("ms") and queries.endswith("q") and int(queries[:-1]) > 0
+
+
+class TestReadReplica:
+    def test_router_sends_reads_to_the_replica_only_when_marked(self):
+        router = db_router.ReadReplicaRouter()
+        assert router.db_for_read(None) == "default"
+        token = db_router.use_replica.set(True)
+        try:
+            assert router.db_for_read(None) == "replica"
+            assert router.db_for_write(None) == "default"
+        finally:
+            db_router.use_replica.reset(token)
+
+    def test_public_reads_are_marked_and_editors_reads_are_not(self, client, settings, monkeypatch):
+        settings.DATABASES = {**settings.DATABASES, "replica": settings.DATABASES["default"]}
+        seen = []
+        overview = selectors.home_overview
+        monkeypatch.setattr(
+            selectors, "home_overview", lambda: seen.append(db_router.use_replica.get()) or overview()
+        )
+        client.get("/")
+        editor = Client()
+        editor.force_login(User.objects.create_superuser("e", "e@example.org", "a-long-enough-password"))
+        editor.get("/")
+        assert seen == [True, False]
+
+
+def test_gunicorn_config_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    monkeypatch.setenv("GUNICORN_BIND", "0.0.0.0:9000")
+    namespace: dict = {}
+    exec(open("deploy/gunicorn.conf.py").read(), namespace)
+    assert (namespace["workers"], namespace["bind"], namespace["timeout"]) == (3, "0.0.0.0:9000", 30)

@@ -1,0 +1,41 @@
+"""Anonymous page and API caching, invalidated by a content generation in the shared cache.
+
+Every cached response's key contains the current generation. Any change to a record of the
+directory (save, delete, many-to-many change, fixture load, bulk generation) writes a new
+generation, so every process and every app server sharing the cache stops using the old entries
+at once; they expire on their own. With Redis down the generation cannot be read and nothing is
+cached or served from the cache.
+"""
+
+import time
+
+from django.core.cache import cache
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+GENERATION_KEY = "portal:content-generation"
+#: Apps whose records appear on public pages.
+CONTENT_APPS = {"districts", "incubators", "transfers"}
+
+
+def current_generation() -> int | None:
+    """The content generation, created on first use; None when the cache is unreachable."""
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
+        generation = cache.get(GENERATION_KEY)
+    return generation
+
+
+def bump_generation() -> None:
+    cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
+
+
+def _content_changed(sender, **kwargs) -> None:
+    if sender._meta.app_label in CONTENT_APPS:
+        bump_generation()
+
+
+def connect_invalidation() -> None:
+    post_save.connect(_content_changed, dispatch_uid="page-cache-save")
+    post_delete.connect(_content_changed, dispatch_uid="page-cache-delete")
+    m2m_changed.connect(_content_changed, dispatch_uid="page-cache-m2m")
