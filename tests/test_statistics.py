@@ -36,7 +36,13 @@ def data():
     make_incubator(district=west)
     make_incubator(district=None)
     make_incubator(district=fenglin, publication_state=PublicationState.DRAFT)
-    make_project(year=2021, stage="transferred", transfer_mode="licence", transfer_amount_wan=Decimal("100"), fields_=[ai])
+    make_project(
+        year=2021,
+        stage="transferred",
+        transfer_mode="licence",
+        transfer_amount_wan=Decimal("100"),
+        fields_=[ai],
+    )
     make_project(year=2021, stage="incubating", transfer_mode="licence", transfer_amount_wan=None)
     make_project(year=2023, stage="transferred", transfer_mode="equity", transfer_amount_wan=Decimal("0"))
     make_project(year=None, stage="transferred", transfer_mode="", transfer_amount_wan=Decimal("50"))
@@ -88,7 +94,10 @@ def test_statistics_page_svgs_are_well_formed_and_described(client):
     for svg in drawings:
         assert svg.find(f"{SVG}title").text.strip()
         assert svg.find(f"{SVG}desc").text.strip()
-        assert set(svg.get("aria-labelledby").split()) == {svg.find(f"{SVG}title").get("id"), svg.find(f"{SVG}desc").get("id")}
+        assert set(svg.get("aria-labelledby").split()) == {
+            svg.find(f"{SVG}title").get("id"),
+            svg.find(f"{SVG}desc").get("id"),
+        }
     assert "近5.2亿元" in html and "S1" in html
     assert html.count("<table") == len(statistics.CHARTS)
 
