@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_ENV := DEBUG=true
 
-.PHONY: run serve install test lint format messages clean-db fault-drill scale-out-demo
+.PHONY: run serve install test lint format messages clean-db fault-drill scale-out-demo bench
 
 $(PY):
 	@interp="$(PYTHON)"; \
@@ -40,6 +40,10 @@ fault-drill: install
 # Two app servers, one PostgreSQL, one Redis: an edit through one is seen through the other.
 scale-out-demo: install
 	$(PY) deploy/scale_out_demo.py
+
+# Benchmark at 100k projects on PostgreSQL with wrk and Datasette for comparison (bench/run.py).
+bench: install
+	$(PY) bench/run.py
 
 # The suite runs with DEBUG off, as in production; it needs a SECRET_KEY, any value will do.
 test: install

@@ -10,7 +10,7 @@ from incubators.models import Incubator
 from transfers.models import TransferProject
 from xuhui_portal.models import PublicationState
 
-from .factories import make_district, make_field, make_incubator, make_project
+from .factories import make_district, make_field, make_incubator, make_institution, make_project
 
 
 @pytest.fixture
@@ -343,3 +343,18 @@ def test_transferproject_has_the_search_columns():
 
 def test_home_url_name():
     assert reverse("home") == "/"
+
+
+@pytest.mark.django_db
+def test_a_long_facet_shows_its_largest_options_and_says_how_many_more(client):
+    from xuhui_portal.filters import FACET_LIMIT
+
+    institutions = [make_institution(name_zh=f"机构{n:03d}") for n in range(FACET_LIMIT + 5)]
+    for n, institution in enumerate(institutions):
+        for _ in range(1 + (n == 0)):
+            make_project(owner_institution=institution)
+    response = client.get("/projects/", {"institution": institutions[-1].slug})
+    [facet] = [f for f in response.context["facets"] if f.name == "institution"]
+    shown = facet.visible_options
+    assert len(shown) == FACET_LIMIT and facet.hidden_count == 5
+    assert shown[0].label == "机构000" and any(option.selected for option in shown)

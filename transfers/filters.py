@@ -1,4 +1,5 @@
 import django_filters
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from districts.filters import district_choices, field_choices
@@ -87,7 +88,8 @@ class ProjectFilter(FacetedFilterSet):
         Facet("stage", "stage"),
         Facet("mode", "transfer_mode"),
     )
-    default_ordering = ("-year", "name_zh", "pk")
+    # Newest first; projects whose year is unknown come last on every database.
+    default_ordering = (F("year").desc(nulls_last=True), "name_zh", "pk")
 
     class Meta:
         model = TransferProject

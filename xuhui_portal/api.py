@@ -9,6 +9,7 @@ import csv
 from collections.abc import Iterator
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -46,7 +47,11 @@ class PortalFilterExtension(DjangoFilterExtension):
     def _get_explicit_filter_choices(self, filter_field):
         choices = filter_field.extra.get("choices")
         if callable(choices):
-            return [value for value, _label in choices()]
+            try:
+                return [value for value, _label in choices()]
+            except DatabaseError:
+                # No database yet (e.g. `check --deploy` before `migrate`): document the type only.
+                return None
         return super()._get_explicit_filter_choices(filter_field)
 
 

@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .search import MAX_QUERY_LENGTH, search_queryset
 
+#: The most options one facet shows (the largest counts first when there are more).
+FACET_LIMIT = 25
 #: The query-string value that selects records whose district (or other nullable link) is unknown.
 UNKNOWN = "unknown"
 
@@ -120,10 +122,24 @@ class FacetResult:
 
     @property
     def visible_options(self) -> list[FacetOption]:
-        """Options worth offering: those that would match something, and those already chosen."""
+        """Options worth offering: those that would match something, and those already chosen.
+
+        A long facet (hundreds of institutions) shows its FACET_LIMIT largest options; the
+        keyword search finds the others.
+        """
         if self.show_empty:
             return self.options
-        return [option for option in self.options if option.count or option.selected]
+        candidates = [option for option in self.options if option.count or option.selected]
+        if len(candidates) <= FACET_LIMIT:
+            return candidates
+        largest = sorted(candidates, key=lambda option: (not option.selected, -option.count))[:FACET_LIMIT]
+        return [option for option in candidates if option in largest]
+
+    @property
+    def hidden_count(self) -> int:
+        if self.show_empty:
+            return 0
+        return max(0, sum(1 for option in self.options if option.count or option.selected) - FACET_LIMIT)
 
 
 @dataclass

@@ -26,3 +26,17 @@ def create_search_index(table: str) -> migrations.RunPython:
             schema_editor.execute(f'DROP INDEX IF EXISTS "{index}"')
 
     return migrations.RunPython(forward, backward, elidable=False)
+
+
+def postgresql_only(sql: str, reverse_sql: str) -> migrations.RunPython:
+    """A schema statement that only PostgreSQL understands (e.g. an index with NULLS LAST)."""
+
+    def forward(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(sql)
+
+    def backward(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(reverse_sql)
+
+    return migrations.RunPython(forward, backward, elidable=False)

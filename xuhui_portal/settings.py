@@ -226,6 +226,8 @@ if os.environ.get("REDIS_URL"):
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+#: The benchmark's trivial view (/bench/trivial/), the ceiling it compares pages with; off in production.
+BENCHMARK_VIEWS = env_bool("BENCHMARK_VIEWS", False)
 #: Seconds an anonymous page or API response stays cached (0: no page cache).
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
 

@@ -35,3 +35,6 @@ urlpatterns += i18n_patterns(
 )
 
 handler500 = "xuhui_portal.views.server_error"
+
+if settings.BENCHMARK_VIEWS:
+    urlpatterns.append(path("bench/trivial/", views.trivial, name="bench-trivial"))

@@ -194,3 +194,8 @@ def statistics_csv(request, slug: str):
 def timeline(request):
     milestones = Milestone.objects.published().select_related("district").prefetch_related("sources")
     return render(request, "timeline.html", {"milestones": milestones})
+
+
+def trivial(request):
+    """A fixed small page through the full middleware stack: the benchmark's ceiling."""
+    return HttpResponse("<!DOCTYPE html><html lang=en><title>ok</title><p>ok</p></html>")
