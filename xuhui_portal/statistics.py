@@ -142,12 +142,7 @@ def projects_by_year() -> Chart:
 
 def projects_by_stage() -> Chart:
     projects = TransferProject.objects.published()
-    counts = dict(projects.order_by().values_list("stage").annotate(n=Count("pk")))
-    bars = [
-        Bar(str(label), counts.get(value, 0), _list_url("transfers:project-list", stage=value))
-        for value, label in TransferProject.Stage.choices
-    ]
-    total = sum(counts.values())
+    bars, total = _stage_bars(projects)
     return Chart(
         "projects-by-stage",
         str(CHART_TITLES["projects-by-stage"]),
@@ -227,27 +222,25 @@ def all_charts() -> list[Chart]:
 
 def district_stage_chart(district: InnovationDistrict) -> Chart:
     """The small chart of a district page: its projects per stage."""
-    counts = dict(
-        TransferProject.objects.published()
-        .filter(district=district)
-        .order_by()
-        .values_list("stage")
-        .annotate(n=Count("pk"))
+    bars, total = _stage_bars(
+        TransferProject.objects.published().filter(district=district), district=district.slug
     )
-    bars = [
-        Bar(
-            str(label),
-            counts.get(value, 0),
-            _list_url("transfers:project-list", stage=value, district=district.slug),
-        )
-        for value, label in TransferProject.Stage.choices
-    ]
     return Chart(
         f"district-{district.slug}-stages",
         _("Projects of this district per stage"),
         _("How far the published transfer projects of %(district)s have come.") % {"district": district.name},
         _("projects"),
         bars,
-        coverage=_("%(total)s published projects in this district.") % {"total": sum(counts.values())},
+        coverage=_("%(total)s published projects in this district.") % {"total": total},
         has_csv=False,
     )
+
+
+def _stage_bars(projects, **filters) -> tuple[list[Bar], int]:
+    """One bar per stage (zeros included) linking to the project list with `filters`."""
+    counts = dict(projects.order_by().values_list("stage").annotate(n=Count("pk")))
+    bars = [
+        Bar(str(label), counts.get(value, 0), _list_url("transfers:project-list", stage=value, **filters))
+        for value, label in TransferProject.Stage.choices
+    ]
+    return bars, sum(counts.values())
