@@ -98,7 +98,7 @@ class InstitutionViewSet(DirectoryViewSet):
 
 
 class IndicatorFilter(django_filters.FilterSet):
-    theme = django_filters.MultipleChoiceFilter(choices=Indicator.Theme.choices)
+    theme = django_filters.MultipleChoiceFilter(distinct=False, choices=Indicator.Theme.choices)
     district = UnknownOrSlugFilter(relation="district", choices=district_choices)
     featured = django_filters.BooleanFilter(field_name="is_featured")
 

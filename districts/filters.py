@@ -25,7 +25,9 @@ def field_choices():
 
 
 class InstitutionFilter(FacetedFilterSet):
-    kind = django_filters.MultipleChoiceFilter(label=_("Kind"), choices=Institution.Kind.choices)
+    kind = django_filters.MultipleChoiceFilter(
+        distinct=False, label=_("Kind"), choices=Institution.Kind.choices
+    )
     district = UnknownOrSlugFilter(relation="district", label=_("District"), choices=district_choices)
     ordering = NullsLastOrderingFilter(
         label=_("Sort by"),

@@ -17,15 +17,18 @@ class IncubatorFilter(FacetedFilterSet):
     district = UnknownOrSlugFilter(relation="district", label=_("District"), choices=district_choices)
     field = SlugsFilter(relation="focus_fields", label=_("Field"), choices=field_choices)
     recognition = django_filters.MultipleChoiceFilter(
-        label=_("Recognition"), choices=Incubator.Recognition.choices
+        distinct=False, label=_("Recognition"), choices=Incubator.Recognition.choices
     )
     batch = django_filters.TypedMultipleChoiceFilter(
+        distinct=False,
         field_name="recognition_batch",
         label=_("Batch"),
         choices=[(n, _("Batch %(number)s") % {"number": n}) for n in range(1, 6)],
         coerce=int,
     )
-    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=Incubator.Status.choices)
+    status = django_filters.MultipleChoiceFilter(
+        distinct=False, label=_("Status"), choices=Incubator.Status.choices
+    )
     ordering = NullsLastOrderingFilter(
         label=_("Sort by"),
         empty_label=_("Default order"),

@@ -34,16 +34,24 @@ def institution_choices():
 
 class ProjectFilter(FacetedFilterSet):
     platform = django_filters.MultipleChoiceFilter(
-        field_name="platform__slug", label=_("Platform"), choices=platform_choices
+        distinct=False, field_name="platform__slug", label=_("Platform"), choices=platform_choices
     )
     institution = django_filters.MultipleChoiceFilter(
-        field_name="owner_institution__slug", label=_("Institution"), choices=institution_choices
+        distinct=False,
+        field_name="owner_institution__slug",
+        label=_("Institution"),
+        choices=institution_choices,
     )
     field = SlugsFilter(relation="fields", label=_("Field"), choices=field_choices)
     district = UnknownOrSlugFilter(relation="district", label=_("District"), choices=district_choices)
-    stage = django_filters.MultipleChoiceFilter(label=_("Stage"), choices=TransferProject.Stage.choices)
+    stage = django_filters.MultipleChoiceFilter(
+        distinct=False, label=_("Stage"), choices=TransferProject.Stage.choices
+    )
     mode = django_filters.MultipleChoiceFilter(
-        field_name="transfer_mode", label=_("Transfer mode"), choices=TransferProject.TransferMode.choices
+        distinct=False,
+        field_name="transfer_mode",
+        label=_("Transfer mode"),
+        choices=TransferProject.TransferMode.choices,
     )
     year_min = django_filters.NumberFilter(
         field_name="year",
@@ -98,7 +106,9 @@ class ProjectFilter(FacetedFilterSet):
 
 
 class PlatformFilter(FacetedFilterSet):
-    kind = django_filters.MultipleChoiceFilter(label=_("Kind"), choices=TransferPlatform.Kind.choices)
+    kind = django_filters.MultipleChoiceFilter(
+        distinct=False, label=_("Kind"), choices=TransferPlatform.Kind.choices
+    )
 
     facets = (Facet("kind", "kind"),)
     default_ordering = ("kind", "pk")
