@@ -154,6 +154,22 @@ def query_string(params: dict[str, list[str]]) -> str:
     return "?" + urlencode(pairs) if pairs else "?"
 
 
+def _evaluate_choices_once(field) -> None:
+    """Replace choices that come from a callable (a database query) by their value, for this form.
+
+    Django re-runs a callable on every iteration, and django-filter wraps choices in iterators
+    of its own (on the field and, separately, on its widget); all of them get the one list.
+    """
+    holders = [getattr(field, "_choices", None), getattr(getattr(field, "widget", None), "choices", None)]
+    evaluated = None
+    for holder in holders:
+        inner = getattr(holder, "choices", None)
+        if callable(inner) or isinstance(inner, CallableChoiceIterator):
+            if evaluated is None:
+                evaluated = list(inner() if callable(inner) else inner)
+            holder.choices = evaluated
+
+
 class FacetedFilterSet(django_filters.FilterSet):
     """Base of the lists' FilterSets: `q` search, facets, active-filter chips, relevance order."""
 
@@ -171,8 +187,7 @@ class FacetedFilterSet(django_filters.FilterSet):
             # Choices from the database are callables that Django re-runs on every iteration;
             # run each once per request.
             for field in form.fields.values():
-                if isinstance(getattr(field, "_choices", None), CallableChoiceIterator):
-                    field.choices = list(field._choices)
+                _evaluate_choices_once(field)
             self._choices_frozen = True
         return form
 
