@@ -19,7 +19,7 @@ try:
 except ImportError:
     if REQUIRED:
         raise
-    pytest.skip(UNAVAILABLE, allow_module_level=True)
+    pytest.skip(UNAVAILABLE or "playwright is not installed: browser tests skipped", allow_module_level=True)
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("portal_data")]
 
