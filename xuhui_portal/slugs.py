@@ -6,11 +6,16 @@ slug. We slugify the English name, else the pinyin of the Chinese name, and make
 
 from django.db import models
 from django.utils.text import slugify
-from pypinyin import lazy_pinyin
 
 
 def base_slug(name_en: str, name_zh: str, max_length: int) -> str:
-    slug = slugify(name_en) or slugify(" ".join(lazy_pinyin(name_zh))) or "record"
+    slug = slugify(name_en)
+    if not slug:
+        # Imported here: pypinyin's dictionaries take ~50 MB, which no page-serving worker needs.
+        from pypinyin import lazy_pinyin
+
+        slug = slugify(" ".join(lazy_pinyin(name_zh)))
+    slug = slug or "record"
     return slug[:max_length].strip("-") or "record"
 
 
