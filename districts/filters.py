@@ -11,17 +11,10 @@ from xuhui_portal.filters import (
 
 from .models import InnovationDistrict, Institution, TechField
 
-
-def district_choices():
-    return choices_from(
-        lambda: InnovationDistrict.objects.published(),
-        lambda d: d.short_name,
-        unknown_label=_("District unknown"),
-    )()
-
-
-def field_choices():
-    return choices_from(lambda: TechField.objects.all(), lambda f: f.name)()
+district_choices = choices_from(
+    lambda: InnovationDistrict.objects.published(), "short_name", unknown_label=_("District unknown")
+)
+field_choices = choices_from(lambda: TechField.objects.all())
 
 
 class InstitutionFilter(FacetedFilterSet):

@@ -16,7 +16,7 @@ class DistrictListView(ListView):
     template_name = "districts/district_list.html"
 
     def get_queryset(self):
-        return districts_with_counts().prefetch_related("focus_fields", "anchor_institutions")
+        return districts_with_counts("focus_fields", "anchor_institutions")
 
 
 class DistrictDetailView(DetailView):

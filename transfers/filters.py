@@ -13,8 +13,10 @@ from xuhui_portal.filters import (
     UnknownOrSlugFilter,
     choices_from,
 )
+from xuhui_portal.search import search_queryset
 
 from .models import EARLIEST_YEAR, LATEST_YEAR, TransferPlatform, TransferProject
+from .project_index import IndexedProjects, UnsupportedFilter, get_index, select
 
 #: The largest amount a project field can hold (万元): beyond it a filter bound means nothing.
 MAX_AMOUNT_WAN = 10**12
@@ -24,12 +26,8 @@ class ProjectFilterForm(RangeForm):
     ranges = (("year_min", "year_max"), ("amount_min", "amount_max"))
 
 
-def platform_choices():
-    return choices_from(lambda: TransferPlatform.objects.published(), lambda p: p.name)()
-
-
-def institution_choices():
-    return choices_from(lambda: Institution.objects.published(), lambda i: i.name)()
+platform_choices = choices_from(lambda: TransferPlatform.objects.published())
+institution_choices = choices_from(lambda: Institution.objects.published())
 
 
 class ProjectFilter(FacetedFilterSet):
@@ -103,6 +101,43 @@ class ProjectFilter(FacetedFilterSet):
         model = TransferProject
         form = ProjectFilterForm
         fields = ["q", "platform", "institution", "field", "district", "stage", "mode"]
+
+    # Answered from the in-process index of published projects (transfers/project_index.py): the
+    # same records and counts as the database path of FacetedFilterSet, without six GROUP BYs and
+    # a COUNT over the whole table. The queryset given to this FilterSet must hold published
+    # projects only; it decides which columns and relations the rows shown are read with.
+
+    def filter_queryset(self, queryset):
+        selection = self.selection()
+        if selection is None:
+            return super().filter_queryset(queryset)
+        ordering = self.form.cleaned_data.get("ordering") or []
+        return IndexedProjects(queryset, selection.ids(ordering[0] if ordering else None))
+
+    def facet_counts(self, facet: Facet) -> dict[str, int]:
+        selection = self.selection()
+        if selection is None:
+            return super().facet_counts(facet)
+        return selection.facet_counts(facet.name, facet.null_value)
+
+    def selection(self):
+        """The filters applied to the index, or None when the database must answer."""
+        if not hasattr(self, "_selection"):
+            ordering = self.form.cleaned_data.get("ordering") or []
+            try:
+                if len(ordering) > 1:
+                    raise UnsupportedFilter("ordering")
+                self._selection = select(get_index(), self.form.cleaned_data, self.search_hits)
+            except UnsupportedFilter:
+                self._selection = None
+        return self._selection
+
+    @staticmethod
+    def search_hits(query: str) -> list[tuple[int, int]]:
+        """(project id, rank) of every published project matching the keywords."""
+        return list(
+            search_queryset(TransferProject.objects.published(), query).values_list("pk", "search_rank")
+        )
 
 
 class PlatformFilter(FacetedFilterSet):

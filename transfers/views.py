@@ -2,11 +2,25 @@ from itertools import groupby
 
 from django.db.models import Prefetch
 
-from districts.models import Institution
+from districts.models import Institution, TechField
 from xuhui_portal.views import CanonicalDetailView, FacetedListView
 
 from .filters import PlatformFilter, ProjectFilter
 from .models import PlatformPartnership, TransferPlatform, TransferProject
+
+#: The project columns a list card shows (name, link, stage, mode, year, amount, summary).
+LIST_COLUMNS = (
+    "name_zh",
+    "name_en",
+    "slug",
+    "stage",
+    "transfer_mode",
+    "year",
+    "transfer_amount_wan",
+    "summary_zh",
+    "summary_en",
+    "platform",
+)
 
 
 def partners_by_role(partnerships) -> list[tuple[str, list]]:
@@ -80,11 +94,13 @@ class PlatformDetailView(CanonicalDetailView):
 class ProjectListView(FacetedListView):
     filterset_class = ProjectFilter
     csv_view_name = "api:project-csv"
+    # Only what a result card shows: at 20 cards a page, whole rows of the project and three
+    # related records (descriptions, search columns) cost more than the rest of the page.
     queryset = (
         TransferProject.objects.published()
-        .for_listing()
-        .select_related("platform", "owner_institution", "district")
-        .prefetch_related("fields")
+        .select_related("platform")
+        .only(*LIST_COLUMNS, "platform__name_zh", "platform__name_en")
+        .prefetch_related(Prefetch("fields", queryset=TechField.objects.only("name_zh", "name_en")))
     )
     template_name = "transfers/project_list.html"
 

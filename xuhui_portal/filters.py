@@ -12,10 +12,13 @@ from urllib.parse import urlencode
 
 import django_filters
 from django import forms
+from django.db import router
 from django.db.models import Count, F, Q, QuerySet
 from django.utils.choices import CallableChoiceIterator
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .models import ContentVersion
 from .search import MAX_QUERY_LENGTH, search_queryset
 
 #: The most options one facet shows (the largest counts first when there are more).
@@ -110,36 +113,35 @@ class FacetOption:
     label: str
     count: int
     selected: bool
-    toggle_url: str
 
 
 @dataclass
 class FacetResult:
+    """A facet as shown: the options worth offering, and how many others were left out."""
+
     name: str
     label: str
+    #: Every option, counted.
     options: list[FacetOption]
-    show_empty: bool = False
+    visible_options: list[FacetOption]
+    hidden_count: int = 0
 
-    @property
-    def visible_options(self) -> list[FacetOption]:
-        """Options worth offering: those that would match something, and those already chosen.
+    @classmethod
+    def choose(cls, name: str, label: str, options: list[FacetOption], show_empty: bool) -> "FacetResult":
+        """Offer options that would match something, and those already chosen.
 
         A long facet (hundreds of institutions) shows its FACET_LIMIT largest options; the
-        keyword search finds the others.
+        keyword search finds the others. A short one (`show_empty`) shows every option.
         """
-        if self.show_empty:
-            return self.options
-        candidates = [option for option in self.options if option.count or option.selected]
+        if show_empty:
+            return cls(name, label, options, options)
+        candidates = [option for option in options if option.count or option.selected]
         if len(candidates) <= FACET_LIMIT:
-            return candidates
+            return cls(name, label, options, candidates)
         largest = sorted(candidates, key=lambda option: (not option.selected, -option.count))[:FACET_LIMIT]
-        return [option for option in candidates if option in largest]
-
-    @property
-    def hidden_count(self) -> int:
-        if self.show_empty:
-            return 0
-        return max(0, sum(1 for option in self.options if option.count or option.selected) - FACET_LIMIT)
+        kept = {id(option) for option in largest}
+        visible = [option for option in candidates if id(option) in kept]
+        return cls(name, label, options, visible, hidden_count=len(candidates) - FACET_LIMIT)
 
 
 @dataclass
@@ -219,7 +221,7 @@ class FacetedFilterSet(django_filters.FilterSet):
         return {(facet.null_value if key is None else str(key)): n for key, n in rows}
 
     def facet_results(self) -> list[FacetResult]:
-        """Every facet with each option's label, count, selection and toggle link."""
+        """Every facet with each option's label, count and selection."""
         if not self.is_valid():
             return []
         params = self._params()
@@ -229,20 +231,10 @@ class FacetedFilterSet(django_filters.FilterSet):
             counts = self.facet_counts(facet)
             selected = set(params.get(facet.name, []))
             options = [
-                FacetOption(
-                    value=str(value),
-                    label=str(label),
-                    count=counts.get(str(value), 0),
-                    selected=str(value) in selected,
-                    toggle_url=self._toggle_url(params, facet.name, str(value)),
-                )
+                FacetOption(str(value), str(label), counts.get(str(value), 0), str(value) in selected)
                 for value, label in field.choices
             ]
-            results.append(
-                FacetResult(
-                    name=facet.name, label=str(field.label), options=options, show_empty=facet.show_empty
-                )
-            )
+            results.append(FacetResult.choose(facet.name, str(field.label), options, facet.show_empty))
         return results
 
     # -- active filters and links -----------------------------------------------------------
@@ -310,13 +302,28 @@ class RangeForm(forms.Form):
         return cleaned_data
 
 
-def choices_from(queryset_factory: Callable[[], QuerySet], label: Callable, unknown_label=None):
-    """Callable choices (slug, label) from published records, evaluated when the form is built."""
+def choices_from(queryset_factory: Callable[[], QuerySet], field: str = "name", unknown_label=None):
+    """Callable choices (slug, localized `field`) from published records, built when the form is.
+
+    Only the three columns are read, and only once per content version and language: a list
+    offers hundreds of institutions, and reading them on every request was most of its time.
+    The version is read from the database on each request, so a change shows at once.
+    """
+    built: dict[tuple, list] = {}
 
     def choices():
-        options = [(record.slug, label(record)) for record in queryset_factory()]
-        if unknown_label is not None:
-            options.append((UNKNOWN, unknown_label))
-        return options
+        queryset = queryset_factory()
+        language = get_language() or ""
+        key = (ContentVersion.current(router.db_for_read(queryset.model)), language)
+        if key not in built:
+            english = language.startswith("en")
+            rows = queryset.values_list("slug", f"{field}_zh", f"{field}_en")
+            options = [(slug, (english and name_en) or name_zh) for slug, name_zh, name_en in rows]
+            if unknown_label is not None:
+                options.append((UNKNOWN, unknown_label))
+            if built and next(iter(built))[0] != key[0]:
+                built.clear()  # an older version's lists
+            built[key] = options
+        return list(built[key])
 
     return choices

@@ -1,9 +1,12 @@
-"""Abstract bases shared by the directory's models (no tables of their own)."""
+"""Abstract bases shared by the directory's models, and the content version (the one table of its own)."""
+
+import threading
+import time
 
 from concurrency.fields import AutoIncVersionField
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -249,3 +252,61 @@ class SearchableRecord(NamedRecord):
             cls._default_manager.bulk_update(batch, cls.SEARCH_FIELDS)
             total += len(batch)
         return total
+
+
+class ContentVersion(models.Model):
+    """One row whose value changes, in the writing transaction, whenever directory content changes.
+
+    In-process indexes (transfers/project_index.py) read it on each request and rebuild when it
+    differs from the value they were built at, so every worker and server sees a change as soon
+    as it is committed. Values are unique (nanosecond clock), so a restored backup also differs.
+    """
+
+    ROW = 1
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("content version")
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    @classmethod
+    def current(cls, using: str | None = None) -> int:
+        """The committed version; read once per request (and on every call outside requests)."""
+        using = using or DEFAULT_DB_ALIAS
+        seen = getattr(_request_versions, "seen", None)
+        if seen is not None and using in seen:
+            return seen[using]
+        value = cls.objects.using(using).filter(pk=cls.ROW).values_list("value", flat=True).first() or 0
+        if seen is not None:
+            seen[using] = value
+        return value
+
+    @classmethod
+    def bump(cls, using: str | None = None) -> None:
+        value = time.time_ns()
+        if not cls.objects.using(using).filter(pk=cls.ROW).update(value=value):
+            cls.objects.using(using).update_or_create(pk=cls.ROW, defaults={"value": value})
+        forget_request_versions()
+
+
+#: Per thread, the versions read during the current request (None outside a request).
+_request_versions = threading.local()
+
+
+def start_request_versions(**kwargs) -> None:
+    """request_started: remember versions read from now on, until the request ends."""
+    _request_versions.seen = {}
+
+
+def end_request_versions(**kwargs) -> None:
+    _request_versions.seen = None
+
+
+def forget_request_versions() -> None:
+    """After a write in this thread: the next read must see the new version."""
+    seen = getattr(_request_versions, "seen", None)
+    if seen is not None:
+        seen.clear()

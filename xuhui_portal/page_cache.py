@@ -26,13 +26,21 @@ def current_generation() -> int | None:
     return generation
 
 
-def bump_generation() -> None:
+def bump_generation(using: str | None = None) -> None:
+    """Content changed: new cache generation, and a new content version in the database.
+
+    The database version is written in the caller's transaction, so in-process indexes
+    (transfers/project_index.py) see the change exactly when it is committed.
+    """
+    from .models import ContentVersion
+
+    ContentVersion.bump(using)
     cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
 
 
-def _content_changed(sender, **kwargs) -> None:
+def _content_changed(sender, using=None, **kwargs) -> None:
     if sender._meta.app_label in CONTENT_APPS:
-        bump_generation()
+        bump_generation(using)
 
 
 def connect_invalidation() -> None:

@@ -1,0 +1,166 @@
+"""The in-process project index answers exactly as the database would (transfers/project_index.py).
+
+Every check compares the index's answer with FacetedFilterSet's database path for the same
+filters: the same records in the same order, and the same facet counts.
+"""
+
+import random
+from decimal import Decimal
+
+import pytest
+from django.http import QueryDict
+
+from transfers.filters import ProjectFilter
+from transfers.models import TransferProject
+from transfers.project_index import IndexedProjects, get_index
+from xuhui_portal.filters import FacetedFilterSet
+from xuhui_portal.models import ContentVersion, PublicationState, end_request_versions, start_request_versions
+
+from .factories import make_district, make_field, make_institution, make_platform, make_project
+
+STAGES = TransferProject.Stage.values
+MODES = ["", *TransferProject.TransferMode.values]
+
+
+@pytest.fixture
+def catalogue(db):
+    """40 projects over every dimension, with unknown values, shared names and a draft."""
+    rng = random.Random(7)
+    districts = [make_district() for _ in range(3)]
+    platforms = [make_platform() for _ in range(3)]
+    institutions = [make_institution() for _ in range(4)]
+    fields = [make_field() for _ in range(4)]
+    for n in range(40):
+        make_project(
+            name_zh=rng.choice(["细胞治疗平台", "免疫疗法", "医学影像系统", f"项目{n}"]),
+            stage=rng.choice(STAGES),
+            transfer_mode=rng.choice(MODES),
+            district=rng.choice([*districts, None]),
+            platform=rng.choice([*platforms, None]),
+            owner_institution=rng.choice([*institutions, None]),
+            year=rng.choice([None, 2019, 2021, 2023, 2024]),
+            transfer_amount_wan=rng.choice(
+                [None, Decimal("0"), Decimal("12.5"), Decimal("300.25"), Decimal("80")]
+            ),
+            summary_zh=rng.choice(["基于细胞的治疗", "影像诊断", "免疫治疗新方法"]),
+            fields_=rng.sample(fields, rng.randint(0, 2)),
+        )
+    make_project(name_zh="草稿细胞", publication_state=PublicationState.DRAFT, stage=STAGES[0])
+    return {"districts": districts, "platforms": platforms, "institutions": institutions, "fields": fields}
+
+
+def random_query(rng: random.Random, catalogue: dict) -> QueryDict:
+    params = QueryDict(mutable=True)
+    if rng.random() < 0.4:
+        params.setlist("stage", rng.sample(STAGES, rng.randint(1, 2)))
+    if rng.random() < 0.3:
+        params.setlist("mode", rng.sample(MODES[1:], rng.randint(1, 2)))
+    if rng.random() < 0.4:
+        slugs = [d.slug for d in rng.sample(catalogue["districts"], rng.randint(1, 2))]
+        params.setlist("district", slugs + (["unknown"] if rng.random() < 0.5 else []))
+    if rng.random() < 0.3:
+        params.setlist("platform", [p.slug for p in rng.sample(catalogue["platforms"], rng.randint(1, 2))])
+    if rng.random() < 0.3:
+        params.setlist("institution", [i.slug for i in rng.sample(catalogue["institutions"], 1)])
+    if rng.random() < 0.4:
+        params.setlist("field", [f.slug for f in rng.sample(catalogue["fields"], rng.randint(1, 2))])
+    if rng.random() < 0.3:
+        params["year_min"] = str(rng.choice([2019, 2020, 2022.5]))
+    if rng.random() < 0.3:
+        params["year_max"] = str(rng.choice([2021, 2024]))
+    if rng.random() < 0.3:
+        params["amount_min"] = rng.choice(["0", "12.5", "12.51", "80"])
+    if rng.random() < 0.3:
+        params["amount_max"] = rng.choice(["12.5", "300.249", "1000"])
+    if rng.random() < 0.4:
+        params["q"] = rng.choice(["细胞", "免疫治疗", "影像", "治疗 平台", "細胞"])
+    if rng.random() < 0.5:
+        params["ordering"] = rng.choice(["year", "-year", "amount", "-amount", "name", "-name"])
+    return params
+
+
+def database_answer(filterset: ProjectFilter) -> tuple[list[int], dict]:
+    records = FacetedFilterSet.filter_queryset(filterset, filterset.queryset.all())
+    counts = {facet.name: FacetedFilterSet.facet_counts(filterset, facet) for facet in filterset.facets}
+    return [record.pk for record in records], counts
+
+
+def index_answer(filterset: ProjectFilter) -> tuple[list[int], dict]:
+    records = filterset.qs
+    assert isinstance(records, IndexedProjects)
+    counts = {facet.name: filterset.facet_counts(facet) for facet in filterset.facets}
+    return records.ids.tolist(), counts
+
+
+def without_empty(counts: dict) -> dict:
+    """Facet counts as the page uses them: options with no records and null keys do not show."""
+    return {name: {k: n for k, n in c.items() if n and k not in (None, "")} for name, c in counts.items()}
+
+
+def test_index_matches_the_database_for_random_filters(catalogue):
+    rng = random.Random(2026)
+    queryset = TransferProject.objects.published()
+    for _ in range(120):
+        params = random_query(rng, catalogue)
+        filterset = ProjectFilter(params, queryset=queryset)
+        if not filterset.is_valid():
+            continue
+        expected_ids, expected_counts = database_answer(filterset)
+        ids, counts = index_answer(ProjectFilter(params, queryset=queryset))
+        assert ids == expected_ids, params.urlencode()
+        assert without_empty(counts) == without_empty(expected_counts), params.urlencode()
+
+
+def test_the_unfiltered_list_is_in_the_default_order(catalogue):
+    filterset = ProjectFilter(QueryDict(), queryset=TransferProject.objects.published())
+    assert filterset.is_valid()
+    assert index_answer(filterset)[0] == database_answer(filterset)[0]
+    assert len(get_index()) == 40  # the draft is not in it
+
+
+def test_a_change_is_seen_by_the_next_request(client, catalogue):
+    project = TransferProject.objects.published().first()
+    before = client.get("/projects/").context["result_count"]
+    project.publication_state = PublicationState.DRAFT
+    project.save()
+    assert client.get("/projects/").context["result_count"] == before - 1
+    project.stage = TransferProject.Stage.INDUSTRIALISED
+    project.publication_state = PublicationState.PUBLISHED
+    project.save()
+    response = client.get("/projects/", {"stage": "industrialised"})
+    assert project in response.context["object_list"] or response.context["result_count"] > 20
+
+
+def test_a_field_link_change_alone_is_seen(client, catalogue):
+    project = TransferProject.objects.published().first()
+    field = make_field()
+    assert client.get("/projects/", {"field": field.slug}).context["result_count"] == 0
+    project.fields.add(field)
+    assert client.get("/projects/", {"field": field.slug}).context["result_count"] == 1
+
+
+def test_the_version_is_read_once_per_request_and_changes_with_content(catalogue, django_assert_num_queries):
+    first = ContentVersion.current()
+    make_project()
+    assert ContentVersion.current() != first
+    start_request_versions()  # what request_started does
+    try:
+        ContentVersion.current()
+        with django_assert_num_queries(0):
+            ContentVersion.current()
+    finally:
+        end_request_versions()
+
+
+def test_a_filtered_api_detail_holds_only_matching_records(client, catalogue):
+    project = TransferProject.objects.published().exclude(stage="transferred").first()
+    assert client.get(f"/api/projects/{project.pk}/").status_code == 200
+    assert client.get(f"/api/projects/{project.pk}/", {"stage": "transferred"}).status_code == 404
+
+
+def test_csv_follows_the_index_order(client, catalogue):
+    rows = client.get("/api/projects/csv/", {"ordering": "-amount"}).getvalue().decode("utf-8-sig")
+    ids = [int(line.split(",")[0]) for line in rows.splitlines()[1:]]
+    filterset = ProjectFilter(QueryDict("ordering=-amount"), queryset=TransferProject.objects.published())
+    assert filterset.is_valid()
+    assert ids == database_answer(filterset)[0]
