@@ -125,10 +125,23 @@ def prepare_data() -> None:
 def ensure_tools() -> None:
     if shutil.which("wrk") is None:
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
-    if not (DATASETTE_VENV / "bin" / "datasette").exists():
+    if (
+        not (DATASETTE_VENV / "bin" / "datasette").exists()
+        or subprocess.run(
+            [str(DATASETTE_VENV / "bin" / "python"), "-c", "import pkg_resources"], capture_output=True
+        ).returncode
+    ):
         subprocess.run([sys.executable, "-m", "venv", str(DATASETTE_VENV)], check=True)
         subprocess.run(
-            [str(DATASETTE_VENV / "bin" / "pip"), "install", "-q", "datasette==0.65.1", "sqlite-utils"],
+            # Datasette 0.65 imports pkg_resources, which setuptools 81 no longer ships.
+            [
+                str(DATASETTE_VENV / "bin" / "pip"),
+                "install",
+                "-q",
+                "datasette==0.65.1",
+                "sqlite-utils",
+                "setuptools<81",
+            ],
             check=True,
         )
 

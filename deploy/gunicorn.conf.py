@@ -21,3 +21,18 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # Trust X-Forwarded-* only from these proxy addresses.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Build the project index before the worker's first request (about 1.5 s at 100k projects).
+
+    With the database unreachable the worker starts anyway; the first request builds it.
+    """
+    from django.db import DatabaseError
+
+    from transfers.project_index import get_index
+
+    try:
+        get_index()
+    except DatabaseError as error:
+        worker.log.warning("Project index not built at start: %s", error)
