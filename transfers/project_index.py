@@ -17,7 +17,8 @@ runs in the database (xuhui_portal/search.py) and its hits are mapped to positio
 
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import numpy as np
@@ -80,14 +81,18 @@ class MultiDimension:
         selected[self.rows[np.isin(self.codes, wanted)]] = True
         return selected
 
-    def counts(self, rows: np.ndarray) -> dict[str, int]:
+    def counts(self, rows: np.ndarray, empty_key: str | None = None) -> dict[str, int]:
+        """Rows per key among `rows`; a project without fields has no key (`empty_key` unused)."""
         tally = np.bincount(self.codes[rows[self.rows]], minlength=len(self.keys)).tolist()
         return {key: n for key, n in zip(self.keys, tally, strict=True) if n}
 
 
 @dataclass
 class ProjectIndex:
-    """The published projects, position `i` being the i-th in the list's default order."""
+    """The published projects, position `i` being the i-th in the list's default order.
+
+    The dimensions are named after ProjectFilter's filters (and facets), which select them by name.
+    """
 
     version: int
     ids: np.ndarray
@@ -96,13 +101,13 @@ class ProjectIndex:
     district: Dimension
     platform: Dimension
     institution: Dimension
-    fields: MultiDimension
+    field: MultiDimension
     year: np.ndarray  # MISSING when unknown
     amount_cents: np.ndarray  # MISSING when not disclosed
     name_rank: np.ndarray  # place of the name in name order (the database's collation)
-    _id_order: np.ndarray = field(init=False)
-    _orders: dict = field(init=False, default_factory=dict)
-    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _id_order: np.ndarray = dataclass_field(init=False)
+    _orders: dict = dataclass_field(init=False, default_factory=dict)
+    _lock: threading.Lock = dataclass_field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self):
         self._id_order = np.argsort(self.ids, kind="stable")
@@ -115,11 +120,7 @@ class ProjectIndex:
 
     def locate(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Positions of the given project ids, and which of the ids are in the index at all."""
-        if not len(self.ids):
-            return np.zeros(0, dtype=np.int64), np.zeros(len(ids), dtype=bool)
-        places = np.minimum(np.searchsorted(self.ids, ids, sorter=self._id_order), len(self.ids) - 1)
-        found = self.ids[self._id_order[places]] == ids
-        return self._id_order[places[found]], found
+        return _locate(self.ids, self._id_order, ids)
 
     def ordered(self, key: str) -> np.ndarray:
         """All positions sorted by `key` (year, -year, amount, -amount, name, -name), unknown values
@@ -137,13 +138,13 @@ class ProjectIndex:
         # np.lexsort: the last key is the primary one.
         return np.lexsort((self.ids, values, missing)).astype(np.int64)
 
-    @staticmethod
-    def cents_at_least(amount: Decimal) -> int:
-        return int((amount * 100).to_integral_value(ROUND_CEILING))
 
-    @staticmethod
-    def cents_at_most(amount: Decimal) -> int:
-        return int((amount * 100).to_integral_value(ROUND_FLOOR))
+def _locate(ids: np.ndarray, id_order: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if not len(ids):
+        return np.zeros(0, dtype=np.int64), np.zeros(len(wanted), dtype=bool)
+    places = np.minimum(np.searchsorted(ids, wanted, sorter=id_order), len(ids) - 1)
+    found = ids[id_order[places]] == wanted
+    return id_order[places[found]], found
 
 
 def _slugs(queryset) -> dict[int, str]:
@@ -176,7 +177,7 @@ def build_index(version: int, using: str | None = None) -> ProjectIndex:
         name_rank[place] = row[8]
         place += 1
     ids, year, amount_cents, name_rank = ids[:place], year[:place], amount_cents[:place], name_rank[:place]
-    index = ProjectIndex(
+    return ProjectIndex(
         version=version,
         ids=ids,
         stage=Dimension.from_values(single_valued["stage"]),
@@ -190,17 +191,15 @@ def build_index(version: int, using: str | None = None) -> ProjectIndex:
         institution=Dimension.from_values(
             single_valued["owner"], _slugs(Institution.objects.using(using)).__getitem__
         ),
-        fields=MultiDimension(np.zeros(0, np.int64), np.zeros(0, np.int64), [], place),
+        field=_fields(ids, using),
         year=year,
         amount_cents=amount_cents,
         name_rank=name_rank,
     )
-    index.fields = _fields(index, using)
-    return index
 
 
-def _fields(index: ProjectIndex, using: str | None) -> MultiDimension:
-    """The projects' fields as (position, field code) entries."""
+def _fields(ids: np.ndarray, using: str | None) -> MultiDimension:
+    """The projects' fields as (position, field code) entries; `ids` are the projects in order."""
     field_slugs = _slugs(TechField.objects.using(using))
     field_ids = sorted(field_slugs)
     links = np.array(
@@ -209,9 +208,9 @@ def _fields(index: ProjectIndex, using: str | None) -> MultiDimension:
         .values_list("transferproject_id", "techfield_id"),
         dtype=np.int64,
     ).reshape(-1, 2)
-    positions, found = index.locate(links[:, 0])
+    positions, found = _locate(ids, np.argsort(ids, kind="stable"), links[:, 0])
     codes = np.searchsorted(np.array(field_ids, dtype=np.int64), links[found, 1])
-    return MultiDimension(positions, codes, [field_slugs[pk] for pk in field_ids], len(index))
+    return MultiDimension(positions, codes, [field_slugs[pk] for pk in field_ids], len(ids))
 
 
 _indexes: dict[str, ProjectIndex] = {}
@@ -266,10 +265,7 @@ class Selection:
         return rows
 
     def facet_counts(self, name: str, empty_key: str | None = None) -> dict[str, int]:
-        rows = self.matching(without=name)
-        if name == "field":
-            return self.index.fields.counts(rows)
-        return getattr(self.index, name).counts(rows, empty_key)
+        return getattr(self.index, name).counts(self.matching(without=name), empty_key)
 
     def ids(self, ordering: str | None) -> np.ndarray:
         """Matching project ids in list order: `ordering`, else search rank, else the default."""
@@ -284,30 +280,34 @@ class Selection:
         return self.index.ids[positions]
 
 
+#: Range filters: (index column, unit of the column, rounding that keeps the bound inclusive).
+RANGES = {
+    "year_min": ("year", 1, ROUND_CEILING),
+    "year_max": ("year", 1, ROUND_FLOOR),
+    "amount_min": ("amount_cents", 100, ROUND_CEILING),
+    "amount_max": ("amount_cents", 100, ROUND_FLOOR),
+}
+
+
+def _within(column: np.ndarray, bound: Decimal, name: str) -> np.ndarray:
+    """Known values at or above (`*_min`) or at or below (`*_max`) the bound."""
+    known = column != MISSING
+    return known & (column >= int(bound)) if name.endswith("_min") else known & (column <= int(bound))
+
+
 def select(index: ProjectIndex, data: dict, search) -> Selection:
     """A Selection from a ProjectFilter's cleaned data; `search(query)` gives (id, rank) pairs."""
     masks, rank = {}, None
     for name, value in data.items():
         if name == "ordering" or value in (None, "", [], ()):
             continue
-        if name in ("stage", "mode", "platform", "institution"):
+        if name in ("stage", "mode", "platform", "institution", "field"):
             masks[name] = getattr(index, name).mask(value)
         elif name == "district":
             masks[name] = index.district.mask(value, include_empty="unknown" in value)
-        elif name == "field":
-            masks[name] = index.fields.mask(value)
-        elif name in ("year_min", "year_max"):
-            known = index.year != MISSING
-            if name == "year_min":
-                masks[name] = known & (index.year >= int(value.to_integral_value(ROUND_CEILING)))
-            else:
-                masks[name] = known & (index.year <= int(value.to_integral_value(ROUND_FLOOR)))
-        elif name in ("amount_min", "amount_max"):
-            known = index.amount_cents != MISSING
-            if name == "amount_min":
-                masks[name] = known & (index.amount_cents >= index.cents_at_least(value))
-            else:
-                masks[name] = known & (index.amount_cents <= index.cents_at_most(value))
+        elif name in RANGES:
+            column, unit, rounding = RANGES[name]
+            masks[name] = _within(getattr(index, column), (value * unit).to_integral_value(rounding), name)
         elif name == "q":
             if not value.strip():
                 continue

@@ -117,31 +117,32 @@ class FacetOption:
 
 @dataclass
 class FacetResult:
-    """A facet as shown: the options worth offering, and how many others were left out."""
-
     name: str
     label: str
-    #: Every option, counted.
     options: list[FacetOption]
-    visible_options: list[FacetOption]
-    hidden_count: int = 0
+    show_empty: bool = False
 
-    @classmethod
-    def choose(cls, name: str, label: str, options: list[FacetOption], show_empty: bool) -> "FacetResult":
-        """Offer options that would match something, and those already chosen.
+    @property
+    def visible_options(self) -> list[FacetOption]:
+        """Options worth offering: those that would match something, and those already chosen.
 
         A long facet (hundreds of institutions) shows its FACET_LIMIT largest options; the
-        keyword search finds the others. A short one (`show_empty`) shows every option.
+        keyword search finds the others.
         """
-        if show_empty:
-            return cls(name, label, options, options)
-        candidates = [option for option in options if option.count or option.selected]
+        if self.show_empty:
+            return self.options
+        candidates = [option for option in self.options if option.count or option.selected]
         if len(candidates) <= FACET_LIMIT:
-            return cls(name, label, options, candidates)
+            return candidates
         largest = sorted(candidates, key=lambda option: (not option.selected, -option.count))[:FACET_LIMIT]
-        kept = {id(option) for option in largest}
-        visible = [option for option in candidates if id(option) in kept]
-        return cls(name, label, options, visible, hidden_count=len(candidates) - FACET_LIMIT)
+        kept = {id(option) for option in largest}  # identity: comparing dataclasses field by field is slow
+        return [option for option in candidates if id(option) in kept]
+
+    @property
+    def hidden_count(self) -> int:
+        if self.show_empty:
+            return 0
+        return max(0, sum(1 for option in self.options if option.count or option.selected) - FACET_LIMIT)
 
 
 @dataclass
@@ -234,7 +235,7 @@ class FacetedFilterSet(django_filters.FilterSet):
                 FacetOption(str(value), str(label), counts.get(str(value), 0), str(value) in selected)
                 for value, label in field.choices
             ]
-            results.append(FacetResult.choose(facet.name, str(field.label), options, facet.show_empty))
+            results.append(FacetResult(facet.name, str(field.label), options, facet.show_empty))
         return results
 
     # -- active filters and links -----------------------------------------------------------
@@ -309,21 +310,21 @@ def choices_from(queryset_factory: Callable[[], QuerySet], field: str = "name", 
     offers hundreds of institutions, and reading them on every request was most of its time.
     The version is read from the database on each request, so a change shows at once.
     """
-    built: dict[tuple, list] = {}
+    built = {"version": None, "by_language": {}}
 
     def choices():
         queryset = queryset_factory()
+        version = ContentVersion.current(router.db_for_read(queryset.model))
+        if built["version"] != version:
+            built.update(version=version, by_language={})
         language = get_language() or ""
-        key = (ContentVersion.current(router.db_for_read(queryset.model)), language)
-        if key not in built:
+        if language not in built["by_language"]:
             english = language.startswith("en")
             rows = queryset.values_list("slug", f"{field}_zh", f"{field}_en")
             options = [(slug, (english and name_en) or name_zh) for slug, name_zh, name_en in rows]
             if unknown_label is not None:
                 options.append((UNKNOWN, unknown_label))
-            if built and next(iter(built))[0] != key[0]:
-                built.clear()  # an older version's lists
-            built[key] = options
-        return list(built[key])
+            built["by_language"][language] = options
+        return list(built["by_language"][language])
 
     return choices
