@@ -164,3 +164,37 @@ def test_csv_follows_the_index_order(client, catalogue):
     filterset = ProjectFilter(QueryDict("ordering=-amount"), queryset=TransferProject.objects.published())
     assert filterset.is_valid()
     assert ids == database_answer(filterset)[0]
+
+
+def search_answers(query: str) -> tuple[list[int], list[int]]:
+    """Ids in list order for a keyword query: from the index, and from the database path."""
+    params = QueryDict(mutable=True)
+    params["q"] = query
+    queryset = TransferProject.objects.published()
+    by_index, by_database = ProjectFilter(params, queryset=queryset), ProjectFilter(params, queryset=queryset)
+    assert by_index.is_valid() and by_database.is_valid()
+    return index_answer(by_index)[0], database_answer(by_database)[0]
+
+
+@pytest.mark.parametrize(
+    "query", ["细胞", "細胞", "胞平", "细胞治疗", "细胞 影像", "麤", "影像 cell", "cell", "!!", "𠀀细"]
+)
+def test_keyword_search_matches_the_substring_scan_at_the_edges(db, query):
+    """Terms that span a gap, a project boundary, a title/text boundary, rare and non-BMP text."""
+    make_project(name_zh="细胞", summary_zh="胞平台")  # 细胞 in the title, 胞平 in the summary
+    make_project(name_zh="平台细", summary_zh="胞")  # 细|胞 split by the title/summary gap
+    make_project(name_zh="医学影像", summary_zh="细 胞治疗")  # split by a space
+    make_project(name_zh="𠀀细胞治疗", name_en="Cell therapy")  # a character outside the BMP
+    make_project(name_zh="影像", summary_zh="用于细胞治疗的影像系统", name_en="Cellular imaging")
+    make_project(name_zh="细", summary_zh="")  # ends with 细; the next project starts with 胞
+    make_project(name_zh="胞影像", summary_zh="细胞")
+    ids, expected = search_answers(query)
+    assert ids == expected
+    if query in ("细胞", "细胞治疗", "影像 cell"):
+        assert ids, "the edge cases above must not all miss"
+
+
+def test_a_title_hit_ranks_first(db):
+    in_summary = make_project(name_zh="甲项目", summary_zh="免疫治疗方法", year=2025)
+    in_title = make_project(name_zh="免疫治疗平台", year=2019)
+    assert search_answers("免疫治疗") == ([in_title.pk, in_summary.pk],) * 2

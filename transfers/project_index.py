@@ -2,8 +2,9 @@
 
 Why it exists: at 100,000 projects the project list's six facets are six GROUP BYs over tens of
 thousands of rows, plus an exact COUNT: about 300 ms of PostgreSQL per page (see README,
-"Benchmark"). Held as NumPy columns (a few MB per process), the same exact answers take about a
-millisecond, for any combination of filters.
+"Benchmark"), and a 2-character Chinese search reads some 8,000 rows. Held as NumPy columns
+(about 25 MB per process at 100k projects, most of it the search text), the same exact answers
+take a few milliseconds, for any combination of filters and keywords.
 
 PostgreSQL (or SQLite) stays the source of truth. Every change to directory content writes a new
 `ContentVersion` in its own transaction; `get_index()` reads that one row and rebuilds the index
@@ -11,10 +12,16 @@ when it differs from the version the index was built at, so each worker answers 
 data only. The rows a page shows are always read from the database by primary key.
 
 The index holds what the filters and sorting need: stage, mode, district, platform, owner,
-fields, year and amount per project, and the project's place in each sort order. Keyword search
-runs in the database (xuhui_portal/search.py) and its hits are mapped to positions here.
+fields, year and amount per project, and the project's place in each sort order. For keyword
+search it holds the Chinese characters of each project's search columns (`SearchText`): a
+Chinese term is found by scanning them, exactly as the database's substring test would find it,
+because a 2-character term matches too many rows for PostgreSQL's index to answer quickly. A
+query with a Latin word is answered by the database (xuhui_portal/search.py), whose word index
+suits it, and its hits are mapped to positions here.
 """
 
+import ctypes
+import gc
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,6 +35,7 @@ from django.db.models.functions import DenseRank
 
 from districts.models import InnovationDistrict, Institution, TechField
 from xuhui_portal.models import ContentVersion
+from xuhui_portal.search import CJK_RANGES, MAX_QUERY_LENGTH, Term, parse_query
 
 from .models import TransferPlatform, TransferProject
 
@@ -87,6 +95,76 @@ class MultiDimension:
         return {key: n for key, n in zip(self.keys, tally, strict=True) if n}
 
 
+class SearchText:
+    """The CJK characters of every project's `search_title` and `search_text`, as one array.
+
+    Project `i` occupies `chars[title_starts[i]:text_starts[i]]` (its title) and then
+    `chars[text_starts[i]:title_starts[i + 1]]` (its whole text). Every other character becomes a
+    0, and a run of them one 0: a Chinese term contains no such character, so it occurs in the
+    array exactly where it occurs in the stored text. UTF-16 code units suffice, since every CJK
+    character a query term can hold lies in the Basic Multilingual Plane.
+    """
+
+    def __init__(self):
+        self._chunks: list[np.ndarray] = []
+        self._starts: list[np.ndarray] = []
+        self._length = 0
+
+    def add(self, texts: list[str]) -> None:
+        """Append projects' texts, given as [title, text, title, text, ...] in index order."""
+        joined = "\0".join(texts) + "\0"
+        if joined.count("\0") != len(texts):  # a NUL inside a text would shift the boundaries
+            joined = "\0".join(text.replace("\0", " ") for text in texts) + "\0"
+        units = np.frombuffer(joined.encode("utf-16-le"), dtype=np.uint16)
+        is_cjk = np.zeros(len(units), dtype=bool)
+        for low, high in CJK_RANGES:
+            is_cjk |= (units >= low) & (units <= high)
+        boundary = units == 0
+        after_cjk = np.concatenate(([False], is_cjk[:-1]))
+        keep = is_cjk | boundary | after_cjk
+        kept = np.where(is_cjk, units, 0)[keep]
+        ends = np.flatnonzero(boundary[keep])
+        self._starts.append(self._length + np.concatenate(([0], ends[:-1] + 1)))
+        self._chunks.append(kept)
+        self._length += len(kept)
+
+    def finish(self) -> "SearchText":
+        # Zeros after the last project: a term starting near the end is compared, never overrun.
+        self.chars = np.concatenate([*self._chunks, np.zeros(MAX_QUERY_LENGTH, dtype=np.uint16)])
+        starts = np.concatenate(self._starts) if self._starts else np.zeros(0, dtype=np.int64)
+        self.title_starts, self.text_starts = starts[0::2], starts[1::2]
+        # How often each character occurs: a term is looked up by its rarest character.
+        self.frequency = np.bincount(self.chars, minlength=1 << 16).astype(np.int32)
+        del self._chunks, self._starts
+        return self
+
+    def search(self, terms: list[Term]) -> tuple[np.ndarray, np.ndarray]:
+        """Projects containing every term (mask), and per project the terms found in its title."""
+        size = len(self.title_starts)
+        matching = np.ones(size, dtype=bool)
+        in_title = np.zeros(size, dtype=np.int64)
+        for term in terms:
+            found, titled = self._find(term.text, size)
+            matching &= found
+            in_title += titled
+        return matching, in_title
+
+    def _find(self, term: str, size: int) -> tuple[np.ndarray, np.ndarray]:
+        codes = np.frombuffer(term.encode("utf-16-le"), dtype=np.uint16)
+        anchor = int(np.argmin(self.frequency[codes]))
+        starts = np.flatnonzero(self.chars == codes[anchor]) - anchor
+        starts = starts[starts >= 0]
+        for offset, code in enumerate(codes):
+            if offset != anchor:
+                starts = starts[self.chars[starts + offset] == code]
+        projects = np.searchsorted(self.title_starts, starts, side="right") - 1
+        title_hit = starts < self.text_starts[projects]
+        found, titled = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
+        found[projects[~title_hit]] = True
+        titled[projects[title_hit]] = True
+        return found, titled
+
+
 @dataclass
 class ProjectIndex:
     """The published projects, position `i` being the i-th in the list's default order.
@@ -105,6 +183,7 @@ class ProjectIndex:
     year: np.ndarray  # MISSING when unknown
     amount_cents: np.ndarray  # MISSING when not disclosed
     name_rank: np.ndarray  # place of the name in name order (the database's collation)
+    search_text: SearchText
     _id_order: np.ndarray = dataclass_field(init=False)
     _orders: dict = dataclass_field(init=False, default_factory=dict)
     _lock: threading.Lock = dataclass_field(init=False, default_factory=threading.Lock)
@@ -151,6 +230,10 @@ def _slugs(queryset) -> dict[int, str]:
     return dict(queryset.values_list("pk", "slug"))
 
 
+#: Rows read from the database at a time while building.
+CHUNK = 5000
+
+
 def build_index(version: int, using: str | None = None) -> ProjectIndex:
     """Read the published projects (a few columns of each, in chunks) and code them as arrays."""
     projects = TransferProject.objects.using(using).published().order_by()
@@ -165,8 +248,10 @@ def build_index(version: int, using: str | None = None) -> ProjectIndex:
         name_rank=Window(DenseRank(), order_by=F("name_zh").asc())
     ).order_by(F("year").desc(nulls_last=True), "name_zh", "pk")
     columns = ("pk", "stage", "transfer_mode", "district_id", "platform_id", "owner_institution_id")
+    others = ("year", "transfer_amount_wan", "name_rank", "search_title", "search_text")
+    search_text, texts = SearchText(), []
     place = 0
-    for row in rows.values_list(*columns, "year", "transfer_amount_wan", "name_rank").iterator(5000):
+    for row in rows.values_list(*columns, *others).iterator(CHUNK):
         if place == size:  # a project published since the count: the next version has it
             break
         ids[place] = row[0]
@@ -175,7 +260,12 @@ def build_index(version: int, using: str | None = None) -> ProjectIndex:
         year[place] = MISSING if row[6] is None else row[6]
         amount_cents[place] = MISSING if row[7] is None else int(row[7] * 100)
         name_rank[place] = row[8]
+        texts += (row[9], row[10])
         place += 1
+        if len(texts) == 2 * CHUNK:
+            search_text.add(texts)
+            texts = []
+    search_text.add(texts)
     ids, year, amount_cents, name_rank = ids[:place], year[:place], amount_cents[:place], name_rank[:place]
     return ProjectIndex(
         version=version,
@@ -195,6 +285,7 @@ def build_index(version: int, using: str | None = None) -> ProjectIndex:
         year=year,
         amount_cents=amount_cents,
         name_rank=name_rank,
+        search_text=search_text.finish(),
     )
 
 
@@ -238,9 +329,24 @@ def _build_consistent(using: str, version: int) -> ProjectIndex:
         index = build_index(version, using)
         latest = ContentVersion.current(using)
         if latest == version:
-            return index
+            break
         version = latest
+    _release_freed_memory()
     return index
+
+
+def _release_freed_memory() -> None:
+    """Hand the memory freed after a build back to the system (glibc keeps it otherwise).
+
+    Building reads every project's search text: some 60 MB in passing at 100k projects, which
+    glibc's allocator would keep in the worker for good; `malloc_trim` returns it. Elsewhere
+    (another C library) this does nothing.
+    """
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (AttributeError, OSError):
+        pass
 
 
 class UnsupportedFilter(Exception):
@@ -311,17 +417,26 @@ def select(index: ProjectIndex, data: dict, search) -> Selection:
         elif name == "q":
             if not value.strip():
                 continue
-            hits = search(value)
-            hit_ids = np.fromiter((hit[0] for hit in hits), dtype=np.int64, count=len(hits))
-            hit_ranks = np.fromiter((hit[1] for hit in hits), dtype=np.int64, count=len(hits))
-            positions, found = index.locate(hit_ids)
-            rank = np.zeros(len(index), dtype=np.int64)
-            rank[positions] = hit_ranks[found]
-            masks[name] = np.zeros(len(index), dtype=bool)
-            masks[name][positions] = True
+            masks[name], rank = _search(index, value, search)
         else:
             raise UnsupportedFilter(name)
     return Selection(index, masks, rank)
+
+
+def _search(index: ProjectIndex, query: str, search) -> tuple[np.ndarray, np.ndarray]:
+    """Projects matching the query (mask) and their rank: Chinese terms here, others in the database."""
+    terms = parse_query(query)
+    if all(term.is_cjk for term in terms):
+        return index.search_text.search(terms) if terms else (~index.everything(), None)
+    hits = search(query)
+    hit_ids = np.fromiter((hit[0] for hit in hits), dtype=np.int64, count=len(hits))
+    hit_ranks = np.fromiter((hit[1] for hit in hits), dtype=np.int64, count=len(hits))
+    positions, found = index.locate(hit_ids)
+    rank = np.zeros(len(index), dtype=np.int64)
+    rank[positions] = hit_ranks[found]
+    matching = np.zeros(len(index), dtype=bool)
+    matching[positions] = True
+    return matching, rank
 
 
 class IndexedProjects:

@@ -25,7 +25,9 @@ MAX_QUERY_LENGTH = 100
 #: Most terms a query may have; more would make a slow and pointless AND.
 MAX_TERMS = 8
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+#: The characters searched as Chinese (CJK ideographs: extension A, unified, compatibility).
+CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+_CJK = "".join(f"{chr(low)}-{chr(high)}" for low, high in CJK_RANGES)
 _RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
 
 
