@@ -43,6 +43,11 @@ from .models import TransferPlatform, TransferProject
 MISSING = -1
 
 
+def _codes_of(keys: list[str], wanted: Iterable[str]) -> list[int]:
+    wanted = set(wanted)
+    return [code for code, key in enumerate(keys) if key in wanted]
+
+
 @dataclass
 class Dimension:
     """A single-valued column coded as small integers: `codes[i]` indexes `keys`, -1 when empty."""
@@ -58,11 +63,11 @@ class Dimension:
         return cls(codes=codes, keys=[key_of(value) for value in distinct])
 
     def mask(self, keys: Iterable[str], include_empty: bool = False) -> np.ndarray:
-        keys = set(keys)
-        wanted = [code for code, key in enumerate(self.keys) if key in keys]
-        if include_empty:
-            wanted.append(-1)
-        return np.isin(self.codes, wanted)
+        # A lookup table indexed by code; code -1 (empty) reads its last slot.
+        wanted = np.zeros(len(self.keys) + 1, dtype=bool)
+        wanted[_codes_of(self.keys, keys)] = True
+        wanted[-1] = include_empty
+        return wanted[self.codes]
 
     def counts(self, rows: np.ndarray, empty_key: str | None = None) -> dict[str, int]:
         """Rows per key among `rows` (a boolean mask); empty values under `empty_key` if given."""
@@ -83,10 +88,10 @@ class MultiDimension:
     size: int  # number of projects
 
     def mask(self, keys: Iterable[str]) -> np.ndarray:
-        keys = set(keys)
-        wanted = [code for code, key in enumerate(self.keys) if key in keys]
+        wanted = np.zeros(len(self.keys), dtype=bool)
+        wanted[_codes_of(self.keys, keys)] = True
         selected = np.zeros(self.size, dtype=bool)
-        selected[self.rows[np.isin(self.codes, wanted)]] = True
+        selected[self.rows[wanted[self.codes]]] = True
         return selected
 
     def counts(self, rows: np.ndarray, empty_key: str | None = None) -> dict[str, int]:
@@ -361,13 +366,20 @@ class Selection:
     masks: dict[str, np.ndarray]
     #: Per position, the number of query terms found in the title (only with a keyword search).
     rank: np.ndarray | None = None
+    _all: np.ndarray | None = dataclass_field(init=False, default=None)
 
     def matching(self, without: str | None = None) -> np.ndarray:
         """Positions every active filter accepts, leaving out the filter `without` (for its facet)."""
+        if without not in self.masks:
+            without = None  # the same rows as with every filter: computed once
+            if self._all is not None:
+                return self._all
         rows = self.index.everything()
         for name, mask in self.masks.items():
             if name != without:
                 rows &= mask
+        if without is None:
+            self._all = rows
         return rows
 
     def facet_counts(self, name: str, empty_key: str | None = None) -> dict[str, int]:

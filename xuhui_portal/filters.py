@@ -14,7 +14,9 @@ import django_filters
 from django import forms
 from django.db import router
 from django.db.models import Count, F, Q, QuerySet
+from django.forms.utils import pretty_name
 from django.utils.choices import CallableChoiceIterator
+from django.utils.text import format_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -83,6 +85,16 @@ class NullsLastOrderingFilter(django_filters.OrderingFilter):
     The primary key breaks ties, so pages never overlap or skip records.
     """
 
+    def build_choices(self, fields, labels):
+        # As django-filter's, but the descending labels stay lazy: built when the module loads,
+        # they would otherwise keep that moment's language on every page.
+        ascending = [(param, labels.get(field, pretty_name(param))) for field, param in fields.items()]
+        descending = [
+            (f"-{param}", labels.get(f"-{param}", format_lazy(_("{} (descending)"), label)))
+            for param, label in ascending
+        ]
+        return [choice for pair in zip(ascending, descending, strict=True) for choice in pair]
+
     def filter(self, qs, value):
         if not value:
             return qs
@@ -119,30 +131,32 @@ class FacetOption:
 class FacetResult:
     name: str
     label: str
+    #: The options offered, in the choices' order: every option of a `show_empty` facet; else
+    #: those that would match something or are chosen, at most FACET_LIMIT of them (the largest
+    #: counts and the chosen ones). The keyword search finds the others.
     options: list[FacetOption]
-    show_empty: bool = False
+    #: Options left out by the limit.
+    hidden_count: int = 0
 
-    @property
-    def visible_options(self) -> list[FacetOption]:
-        """Options worth offering: those that would match something, and those already chosen.
-
-        A long facet (hundreds of institutions) shows its FACET_LIMIT largest options; the
-        keyword search finds the others.
-        """
-        if self.show_empty:
-            return self.options
-        candidates = [option for option in self.options if option.count or option.selected]
-        if len(candidates) <= FACET_LIMIT:
-            return candidates
-        largest = sorted(candidates, key=lambda option: (not option.selected, -option.count))[:FACET_LIMIT]
-        kept = {id(option) for option in largest}  # identity: comparing dataclasses field by field is slow
-        return [option for option in candidates if id(option) in kept]
-
-    @property
-    def hidden_count(self) -> int:
-        if self.show_empty:
-            return 0
-        return max(0, sum(1 for option in self.options if option.count or option.selected) - FACET_LIMIT)
+    @classmethod
+    def build(cls, facet: Facet, title: str, choices, counts: dict[str, int], selected: set[str]):
+        """The facet's offered options from its choices [(value, label)], counts and chosen values."""
+        offered = [(str(value), label) for value, label in choices]
+        hidden = 0
+        if not facet.show_empty:
+            offered = [(value, label) for value, label in offered if value in counts or value in selected]
+            hidden = max(0, len(offered) - FACET_LIMIT)
+        if hidden:
+            largest = sorted(
+                offered, key=lambda option: (option[0] not in selected, -counts.get(option[0], 0))
+            )
+            kept = {value for value, _ in largest[:FACET_LIMIT]}
+            offered = [(value, label) for value, label in offered if value in kept]
+        options = [
+            FacetOption(value, str(label), counts.get(value, 0), value in selected)
+            for value, label in offered
+        ]
+        return cls(facet.name, title, options, hidden)
 
 
 @dataclass
@@ -228,14 +242,14 @@ class FacetedFilterSet(django_filters.FilterSet):
         params = self._params()
         results = []
         for facet in self.facets:
-            field = self.form.fields[facet.name]
-            counts = self.facet_counts(facet)
+            counts = {key: n for key, n in self.facet_counts(facet).items() if n}
             selected = set(params.get(facet.name, []))
-            options = [
-                FacetOption(str(value), str(label), counts.get(str(value), 0), str(value) in selected)
-                for value, label in field.choices
-            ]
-            results.append(FacetResult(facet.name, str(field.label), options, facet.show_empty))
+            # The filter's own choices (a list, or a callable that caches its list), not the form
+            # field's: those re-normalise hundreds of options on every iteration.
+            choices = self.filters[facet.name].extra["choices"]
+            choices = choices() if callable(choices) else choices
+            label = str(self.form.fields[facet.name].label)
+            results.append(FacetResult.build(facet, label, choices, counts, selected))
         return results
 
     # -- active filters and links -----------------------------------------------------------
