@@ -13,6 +13,7 @@ from django.http import StreamingHttpResponse
 from incubators.models import Incubator
 from transfers.models import TransferProject
 from xuhui_portal.models import PublicationState
+from xuhui_portal.throttling import AnonymousApiThrottle
 
 from .factories import make_district, make_field, make_incubator, make_project
 
@@ -257,8 +258,10 @@ def test_json_ld_cannot_break_out_of_its_script(client, db):
     assert "<" not in block and json.loads(block)["name"] == incubator.name_zh
 
 
-def test_anonymous_clients_are_throttled_with_retry_after(client, db, settings):
+def test_anonymous_clients_are_throttled_with_retry_after(client, db, settings, monkeypatch):
     settings.API_ANON_RATE = "3/minute"
+    # Inside one window of the fixed-window count, wherever the clock is.
+    monkeypatch.setattr(AnonymousApiThrottle, "timer", lambda self: 1_800_000_030.0)
     statuses = [client.get("/api/fields/").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     response = client.get("/api/fields/")
@@ -294,3 +297,15 @@ def test_docs_use_self_hosted_assets(client, db):
     html = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/" in html
     assert "cdn" not in html.lower() and "https://" not in html.replace("https://schema.org", "")
+
+
+def test_the_throttle_window_resets(client, db, settings, monkeypatch):
+    settings.API_ANON_RATE = "2/minute"
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(AnonymousApiThrottle, "timer", lambda self: now[0])
+    assert [client.get("/api/fields/").status_code for _ in range(3)] == [200, 200, 429]
+    now[0] += 45
+    response = client.get("/api/fields/")
+    assert response.status_code == 429 and response["Retry-After"] == "15"
+    now[0] += 15  # the next minute
+    assert client.get("/api/fields/").status_code == 200
