@@ -41,6 +41,10 @@ from .models import TransferPlatform, TransferProject
 
 #: Stored for a missing year or amount; real years are ≥ 1949 and amounts ≥ 0.
 MISSING = -1
+#: A search rank (query terms found in a title, at most MAX_TERMS) fits a byte: per-request
+#: arrays stay small, which matters because django-filter's reference cycles keep a request's
+#: FilterSet, and its arrays, until the garbage collector runs.
+RANK = np.int8
 
 
 def _codes_of(keys: list[str], wanted: Iterable[str]) -> list[int]:
@@ -71,7 +75,8 @@ class Dimension:
 
     def counts(self, rows: np.ndarray, empty_key: str | None = None) -> dict[str, int]:
         """Rows per key among `rows` (a boolean mask); empty values under `empty_key` if given."""
-        tally = np.bincount(self.codes[rows] + 1, minlength=len(self.keys) + 1).tolist()
+        # Taking positions is several times faster than indexing with a scattered boolean mask.
+        tally = np.bincount(self.codes[np.flatnonzero(rows)] + 1, minlength=len(self.keys) + 1).tolist()
         counts = {key: n for key, n in zip(self.keys, tally[1:], strict=True) if n}
         if empty_key is not None and tally[0]:
             counts[empty_key] = tally[0]
@@ -147,7 +152,7 @@ class SearchText:
         """Projects containing every term (mask), and per project the terms found in its title."""
         size = len(self.title_starts)
         matching = np.ones(size, dtype=bool)
-        in_title = np.zeros(size, dtype=np.int64)
+        in_title = np.zeros(size, dtype=RANK)
         for term in terms:
             found, titled = self._find(term.text, size)
             matching &= found
@@ -442,9 +447,9 @@ def _search(index: ProjectIndex, query: str, search) -> tuple[np.ndarray, np.nda
         return index.search_text.search(terms) if terms else (~index.everything(), None)
     hits = search(query)
     hit_ids = np.fromiter((hit[0] for hit in hits), dtype=np.int64, count=len(hits))
-    hit_ranks = np.fromiter((hit[1] for hit in hits), dtype=np.int64, count=len(hits))
+    hit_ranks = np.fromiter((hit[1] for hit in hits), dtype=RANK, count=len(hits))
     positions, found = index.locate(hit_ids)
-    rank = np.zeros(len(index), dtype=np.int64)
+    rank = np.zeros(len(index), dtype=RANK)
     rank[positions] = hit_ranks[found]
     matching = np.zeros(len(index), dtype=bool)
     matching[positions] = True

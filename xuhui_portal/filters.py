@@ -259,7 +259,7 @@ class FacetedFilterSet(django_filters.FilterSet):
         params = self._params()
         chips = []
         for name, field in self.form.fields.items():
-            if name == "ordering":
+            if name == "ordering" or name not in params:
                 continue
             choices = dict((str(k), str(v)) for k, v in getattr(field, "choices", ()))
             for value in params.get(name, []):

@@ -71,21 +71,16 @@ def facet_options(facet) -> str:
 
     Built here rather than in a template loop: a project list offers about a hundred options,
     and the template engine's per-variable work made them a third of the page's rendering.
+    Every value is escaped.
     """
-    return format_html_join(
-        "\n",
-        '<li><label><input type="checkbox" name="{}" value="{}"{}> <span{}>{}</span> <span class="count">{}</span></label></li>',
-        (
-            (
-                facet.name,
-                option.value,
-                _CHECKED if option.selected else "",
-                "" if option.count else _MUTED,
-                option.label,
-                option.count,
-            )
+    name = escape(facet.name)
+    return mark_safe(
+        "\n".join(
+            f'<li><label><input type="checkbox" name="{name}" value="{escape(option.value)}"'
+            f"{' checked' if option.selected else ''}> <span{'' if option.count else ' class="muted"'}>"
+            f'{escape(option.label)}</span> <span class="count">{option.count:d}</span></label></li>'
             for option in facet.options
-        ),
+        )
     )
 
 
@@ -105,6 +100,4 @@ def select_options(field) -> str:
     )
 
 
-_CHECKED = mark_safe(" checked")
 _SELECTED = mark_safe(" selected")
-_MUTED = mark_safe(' class="muted"')
