@@ -4,13 +4,13 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponseBadRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext
 
 from .db_router import use_replica
-from .page_cache import current_generation
+from .page_cache import GENERATION_KEY, current_generation
 
 request_logger = logging.getLogger("xuhui_portal.requests")
 
@@ -77,15 +77,16 @@ class AnonymousCacheMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        #: The generation this process saw last: usually still current (see `_lookup`).
+        self.last_generation = None
 
     def __call__(self, request: HttpRequest):
         if settings.PAGE_CACHE_SECONDS <= 0 or not self._cacheable_request(request):
             return self.get_response(request)
-        generation = current_generation()
+        generation, cached = self._lookup(request)
         if generation is None:  # cache unreachable: serve uncached
             return self.get_response(request)
         key = self._key(request, generation)
-        cached = cache.get(key)
         if cached is not None:
             throttled = self._throttled(request)
             if throttled is not None:
@@ -94,9 +95,36 @@ class AnonymousCacheMiddleware:
             return cached
         response = self.get_response(request)
         if self._cacheable_response(request, response):
-            cache.set(key, response, settings.PAGE_CACHE_SECONDS)
+            cache.set(key, self._snapshot(response), settings.PAGE_CACHE_SECONDS)
             response["X-Cache"] = "MISS"
         return response
+
+    @staticmethod
+    def _snapshot(response) -> HttpResponse:
+        """What is stored: status, headers and bytes. A DRF Response would also carry its data,
+        thousands of objects that every cache hit would unpickle (3 ms for a list of 20)."""
+        stored = HttpResponse(response.content, status=response.status_code)
+        for header, value in response.items():
+            stored[header] = value
+        return stored
+
+    def _lookup(self, request: HttpRequest):
+        """(current generation, cached response or None), in one round trip when it can be.
+
+        The page is fetched together with the generation, under the generation last seen; only
+        when the generation has changed since does a second read follow.
+        """
+        guess = self.last_generation
+        if guess is not None:
+            key = self._key(request, guess)
+            found = cache.get_many([GENERATION_KEY, key])
+            if found.get(GENERATION_KEY) == guess:
+                return guess, found.get(key)
+        generation = current_generation()
+        if generation is None:
+            return None, None
+        self.last_generation = generation
+        return generation, cache.get(self._key(request, generation))
 
     def _cacheable_request(self, request: HttpRequest) -> bool:
         return is_public_read(request) and not request.path.startswith(self.UNCACHED_PREFIXES)

@@ -26,11 +26,10 @@ class AnonymousApiThrottle(AnonRateThrottle):
         window = int(self.now // self.duration)
         self.window_end = (window + 1) * self.duration
         key = f"{key}:{window}"
-        self.cache.add(key, 0, self.duration + 1)
         try:
             count = self.cache.incr(key)
-        except ValueError:  # the window's key expired between the two calls: a new window
-            return True
+        except ValueError:  # the client's first request in this window
+            count = 1 if self.cache.add(key, 1, self.duration + 1) else self.cache.incr(key)
         # None: the cache is unreachable (errors ignored), and then nobody is throttled.
         return count is None or count <= self.num_requests
 
