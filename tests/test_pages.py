@@ -6,6 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from districts.models import InnovationDistrict
+from incubators.filters import IncubatorFilter
 from incubators.models import Incubator
 from transfers.models import TransferProject
 from xuhui_portal.models import PublicationState
@@ -309,11 +311,16 @@ class TestProjectList:
         assert response.context["filter_errors"]
 
 
+def _one_district():
+    return InnovationDistrict.objects.first() or make_district()
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("url", "make"),
     [
-        ("/incubators/", lambda n: make_incubator(focus_fields=[make_field()], district=make_district())),
+        # One district for all: short facets are counted together, and 51 districts make a long one.
+        ("/incubators/", lambda n: make_incubator(focus_fields=[make_field()], district=_one_district())),
         ("/projects/", lambda n: make_project(fields_=[make_field()])),
         ("/institutions/", lambda n: None),
     ],
@@ -358,3 +365,27 @@ def test_a_long_facet_shows_its_largest_options_and_says_how_many_more(client):
     shown = facet.options
     assert len(shown) == FACET_LIMIT and facet.hidden_count == 5
     assert shown[0].label == "机构000" and any(option.selected for option in shown)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query", ["", "status=operating", "district=unknown&batch=2", "q=孵化&recognition=district_hq"]
+)
+def test_facets_counted_together_match_one_group_by_each(query):
+    from django.http import QueryDict
+
+    districts = [make_district(), make_district()]
+    fields = [make_field(), make_field()]
+    for n in range(12):
+        make_incubator(
+            name_zh=f"孵化器{n}",
+            district=[*districts, None][n % 3],
+            focus_fields=fields[: n % 3],
+            recognition=Incubator.Recognition.values[n % len(Incubator.Recognition.values)],
+            recognition_batch=[None, 1, 2][n % 3],
+            status=Incubator.Status.values[n % 2],
+        )
+    filterset = IncubatorFilter(QueryDict(query), queryset=Incubator.objects.published())
+    assert filterset.is_valid()
+    separately = {facet.name: filterset.facet_counts(facet) for facet in filterset.facets}
+    assert filterset.all_facet_counts() == separately

@@ -114,6 +114,11 @@ class ProjectFilter(FacetedFilterSet):
         ordering = self.form.cleaned_data.get("ordering") or []
         return IndexedProjects(queryset, selection.ids(ordering[0] if ordering else None))
 
+    def all_facet_counts(self) -> dict[str, dict[str, int]]:
+        if self.selection() is None:
+            return super().all_facet_counts()
+        return {facet.name: self.facet_counts(facet) for facet in self.facets}
+
     def facet_counts(self, facet: Facet) -> dict[str, int]:
         selection = self.selection()
         if selection is None:

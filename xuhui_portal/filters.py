@@ -25,6 +25,9 @@ from .search import MAX_QUERY_LENGTH, search_queryset
 
 #: The most options one facet shows (the largest counts first when there are more).
 FACET_LIMIT = 25
+#: Facets with at most this many options (on a single-valued column) are counted together:
+#: the combinations of their values stay few.
+SHORT_FACET = 12
 #: The query-string value that selects records whose district (or other nullable link) is unknown.
 UNKNOWN = "unknown"
 
@@ -235,21 +238,62 @@ class FacetedFilterSet(django_filters.FilterSet):
         rows = self.queryset_without(facet.name).order_by().values_list(facet.path).annotate(n=Count("pk"))
         return {(facet.null_value if key is None else str(key)): n for key, n in rows}
 
+    def all_facet_counts(self) -> dict[str, dict[str, int]]:
+        """Every facet's counts, {facet name: {option: records}}.
+
+        A facet's counts leave out its own filter, so the facets whose filter is not in use all
+        count the same records. The short, single-valued ones among them are counted together:
+        one GROUP BY over all their columns gives how many records share each combination of
+        values (a few dozen rows), which adds up to each facet's counts. Every other facet gets
+        its own GROUP BY.
+        """
+        in_use = {name for name, value in self.form.cleaned_data.items() if value not in (None, "", [], ())}
+        together = [
+            facet for facet in self.facets if facet.name not in in_use and self._countable_together(facet)
+        ]
+        counts = self._counts_together(together) if len(together) > 1 else {}
+        for facet in self.facets:
+            if facet.name not in counts:
+                counts[facet.name] = self.facet_counts(facet)
+        return counts
+
+    def _countable_together(self, facet: Facet) -> bool:
+        relation = self._meta.model._meta.get_field(facet.path.split("__")[0])
+        single_valued = not (relation.many_to_many or relation.one_to_many)
+        return single_valued and len(self.choices(facet.name)) <= SHORT_FACET
+
+    def _counts_together(self, facets: list[Facet]) -> dict[str, dict[str, int]]:
+        combinations = (
+            self.queryset_without(None)
+            .order_by()
+            .values_list(*(facet.path for facet in facets))
+            .annotate(n=Count("pk"))
+        )
+        counts = {facet.name: {} for facet in facets}
+        for *values, n in combinations:
+            for facet, value in zip(facets, values, strict=True):
+                key = facet.null_value if value is None else str(value)
+                counts[facet.name][key] = counts[facet.name].get(key, 0) + n
+        return counts
+
+    def choices(self, name: str) -> list:
+        """A filter's choices: its own list, or its callable's (which caches its list); the form
+        field's choices would re-normalise hundreds of options on every iteration."""
+        choices = self.filters[name].extra["choices"]
+        return list(choices() if callable(choices) else choices)
+
     def facet_results(self) -> list[FacetResult]:
         """Every facet with each option's label, count and selection."""
         if not self.is_valid():
             return []
         params = self._params()
+        all_counts = self.all_facet_counts()
         results = []
         for facet in self.facets:
-            counts = {key: n for key, n in self.facet_counts(facet).items() if n}
+            counts = {key: n for key, n in all_counts[facet.name].items() if n}
             selected = set(params.get(facet.name, []))
-            # The filter's own choices (a list, or a callable that caches its list), not the form
-            # field's: those re-normalise hundreds of options on every iteration.
-            choices = self.filters[facet.name].extra["choices"]
-            choices = choices() if callable(choices) else choices
             label = str(self.form.fields[facet.name].label)
-            results.append(FacetResult.build(facet, label, choices, counts, selected))
+            results.append(FacetResult.build(facet, label, self.choices(facet.name), counts, selected))
         return results
 
     # -- active filters and links -----------------------------------------------------------
