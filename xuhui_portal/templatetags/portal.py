@@ -17,9 +17,15 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def language_url(context, language_code: str, absolute: bool = False) -> str:
-    """The current page in another language (the URL prefix decides the language)."""
+    """The current page in another language (the URL prefix decides the language).
+
+    Remembered for the request: a page asks for each language twice (head and header).
+    """
     request = context["request"]
-    url = translate_url(request.get_full_path(), language_code)
+    urls = request.__dict__.setdefault("_language_urls", {})
+    if language_code not in urls:
+        urls[language_code] = translate_url(request.get_full_path(), language_code)
+    url = urls[language_code]
     return request.build_absolute_uri(url) if absolute else url
 
 
@@ -81,6 +87,21 @@ def facet_options(facet) -> str:
             f'{escape(option.label)}</span> <span class="count">{option.count:d}</span></label></li>'
             for option in facet.options
         )
+    )
+
+
+@register.simple_tag
+def field_tags(fields) -> str:
+    """Technology fields as a list of tags (nothing when there are none).
+
+    A tag rather than an included template: lists show it on every card, and an include costs
+    more than the few tags it renders.
+    """
+    names = [field.name for field in fields]
+    if not names:
+        return ""
+    return format_html(
+        '<ul class="tags">{}</ul>', format_html_join("", "<li>{}</li>", ((name,) for name in names))
     )
 
 
