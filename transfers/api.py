@@ -113,9 +113,6 @@ class ProjectViewSet(DirectoryViewSet):
     serializer_class = ProjectSerializer
     filterset_class = ProjectFilter
     csv_name = "projects"
-    queryset = (
-        TransferProject.objects.published()
-        .for_listing()
-        .select_related("owner_institution", "platform", "district")
-        .prefetch_related("fields", "sources")
-    )
+    # No select_related: links to the owner, platform and district need only their ids, which
+    # DRF reads from the project's own columns.
+    queryset = TransferProject.objects.published().for_listing().prefetch_related("fields", "sources")
