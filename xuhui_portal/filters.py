@@ -200,6 +200,18 @@ class FacetedFilterSet(django_filters.FilterSet):
     #: The ordering used when the user asks for none (and there is no search query).
     default_ordering: tuple[str, ...] = ()
 
+    def get_form_class(self) -> type[forms.Form]:
+        """The form class, built once per FilterSet class.
+
+        django-filter builds its fields, their choices and a new class on every request, which
+        cost more than validating the data. Each form instance works on copies of the class's
+        fields (Django deep-copies them), so requests share nothing mutable.
+        """
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
     @property
     def form(self) -> forms.Form:
         form = super().form
@@ -368,17 +380,18 @@ def choices_from(queryset_factory: Callable[[], QuerySet], field: str = "name", 
     offers hundreds of institutions, and reading them on every request was most of its time.
     The version is read from the database on each request, so a change shows at once.
     """
-    built = {"version": None, "by_language": {}}
+    built = {"version": None, "by_language": {}, "model": None}
 
     def choices():
-        queryset = queryset_factory()
-        version = ContentVersion.current(router.db_for_read(queryset.model))
+        if built["model"] is None:
+            built["model"] = queryset_factory().model
+        version = ContentVersion.current(router.db_for_read(built["model"]))
         if built["version"] != version:
             built.update(version=version, by_language={})
         language = get_language() or ""
         if language not in built["by_language"]:
             english = language.startswith("en")
-            rows = queryset.values_list("slug", f"{field}_zh", f"{field}_en")
+            rows = queryset_factory().values_list("slug", f"{field}_zh", f"{field}_en")
             options = [(slug, (english and name_en) or name_zh) for slug, name_zh, name_en in rows]
             if unknown_label is not None:
                 options.append((UNKNOWN, unknown_label))
