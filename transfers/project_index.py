@@ -106,13 +106,14 @@ class MultiDimension:
 
 
 class SearchText:
-    """The CJK characters of every project's `search_title` and `search_text`, as one array.
+    """The CJK characters of every project's search columns, as one array.
 
-    Project `i` occupies `chars[title_starts[i]:text_starts[i]]` (its title) and then
-    `chars[text_starts[i]:title_starts[i + 1]]` (its whole text). Every other character becomes a
-    0, and a run of them one 0: a Chinese term contains no such character, so it occurs in the
-    array exactly where it occurs in the stored text. UTF-16 code units suffice, since every CJK
-    character a query term can hold lies in the Basic Multilingual Plane.
+    Project `i` occupies `chars[title_starts[i]:text_starts[i]]` (its `search_title`) and then
+    `chars[text_starts[i]:title_starts[i + 1]]` (the rest of its `search_text`, which is the
+    title, a space and the body). Every other character becomes a 0, and a run of them one 0: a
+    Chinese term contains no such character, so it occurs in the array exactly where it occurs
+    in the stored text, and never across the title and the rest. UTF-16 code units suffice, since
+    every CJK character a query term can hold lies in the Basic Multilingual Plane.
     """
 
     def __init__(self):
@@ -170,7 +171,7 @@ class SearchText:
         projects = np.searchsorted(self.title_starts, starts, side="right") - 1
         title_hit = starts < self.text_starts[projects]
         found, titled = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
-        found[projects[~title_hit]] = True
+        found[projects] = True  # the text holds the title
         titled[projects[title_hit]] = True
         return found, titled
 
@@ -270,7 +271,7 @@ def build_index(version: int, using: str | None = None) -> ProjectIndex:
         year[place] = MISSING if row[6] is None else row[6]
         amount_cents[place] = MISSING if row[7] is None else int(row[7] * 100)
         name_rank[place] = row[8]
-        texts += (row[9], row[10])
+        texts += _title_and_rest(row[9], row[10])
         place += 1
         if len(texts) == 2 * CHUNK:
             search_text.add(texts)
@@ -297,6 +298,13 @@ def build_index(version: int, using: str | None = None) -> ProjectIndex:
         name_rank=name_rank,
         search_text=search_text.finish(),
     )
+
+
+def _title_and_rest(title: str, text: str) -> tuple[str, str]:
+    """The title, and what the text holds besides it (all of it, should it not start with it)."""
+    if title and text.startswith(title):
+        return title, text[len(title) :]
+    return title, text
 
 
 def _fields(ids: np.ndarray, using: str | None) -> MultiDimension:
