@@ -37,6 +37,7 @@ def post_worker_init(worker):
         get_index()
     except DatabaseError as error:
         worker.log.warning("Project index not built at start: %s", error)
+    _exclude_startup_objects_from_garbage_collection()
 
 
 def _return_large_blocks_to_the_system():
@@ -54,3 +55,13 @@ def _return_large_blocks_to_the_system():
         ctypes.CDLL(None).mallopt(m_mmap_threshold, 256 * 1024)
     except (AttributeError, OSError):
         pass
+
+
+def _exclude_startup_objects_from_garbage_collection():
+    """Move what the worker holds for good (modules, URL patterns, templates) out of the
+    collector's reach: a full collection walked those ~130,000 objects and stopped a request
+    for about 75 ms every few hundred requests, which set the p99 latency."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
