@@ -389,3 +389,16 @@ def test_facets_counted_together_match_one_group_by_each(query):
     assert filterset.is_valid()
     separately = {facet.name: filterset.facet_counts(facet) for facet in filterset.facets}
     assert filterset.all_facet_counts() == separately
+
+
+@pytest.mark.django_db
+def test_project_cards_name_fields_in_display_order_and_language(client):
+    later = make_field(name_zh="乙领域", name_en="Second field", display_order=2)
+    first = make_field(name_zh="甲领域", name_en="First field", display_order=1)
+    make_project(fields_=[later, first])
+    make_project()  # no fields: no tag list
+    chinese = client.get("/projects/").content.decode()
+    assert re.search(r'<ul class="tags"><li>甲领域</li><li>乙领域</li></ul>', chinese)
+    assert chinese.count('<ul class="tags">') == 1
+    english = client.get("/en/projects/").content.decode()
+    assert '<ul class="tags"><li>First field</li><li>Second field</li></ul>' in english

@@ -92,12 +92,12 @@ def facet_options(facet) -> str:
 
 @register.simple_tag
 def field_tags(fields) -> str:
-    """Technology fields as a list of tags (nothing when there are none).
+    """Technology fields (or their names) as a list of tags (nothing when there are none).
 
     A tag rather than an included template: lists show it on every card, and an include costs
     more than the few tags it renders.
     """
-    names = [field.name for field in fields]
+    names = [field if isinstance(field, str) else field.name for field in fields]
     if not names:
         return ""
     return format_html(
