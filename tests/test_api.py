@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.core.management import call_command
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 
 from incubators.models import Incubator
 from transfers.models import TransferProject
@@ -309,3 +310,21 @@ def test_the_throttle_window_resets(client, db, settings, monkeypatch):
     assert response.status_code == 429 and response["Retry-After"] == "15"
     now[0] += 15  # the next minute
     assert client.get("/api/fields/").status_code == 200
+
+
+def test_sitemap_pages_hold_each_record_once_per_language(client, db, monkeypatch):
+    from xuhui_portal.sitemaps import BilingualSitemap
+
+    monkeypatch.setattr(BilingualSitemap, "limit", 3)  # 7 projects, 2 languages: 5 pages
+    projects = [make_project() for _ in range(7)]
+    index = ET.fromstring(client.get("/sitemap.xml").content)
+    pages = [loc.text for loc in index.iter(f"{SITEMAP}loc") if "projects" in loc.text]
+    assert len(pages) == 5
+    urls = []
+    for page in pages:
+        section = ET.fromstring(client.get(page.replace("http://testserver", "")).content)
+        urls += [loc.text.replace("http://testserver", "") for loc in section.iter(f"{SITEMAP}loc")]
+    expected = [url for p in projects for url in (p.get_absolute_url(), f"/en{p.get_absolute_url()}")]
+    assert urls == expected
+    latest = timezone.localtime(max(p.updated_at for p in projects)).isoformat()
+    assert latest in [node.text for node in index.iter(f"{SITEMAP}lastmod")]

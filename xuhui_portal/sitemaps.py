@@ -1,7 +1,12 @@
 """sitemap.xml: every public page, in Chinese and English (hreflang alternates)."""
 
+from collections.abc import Sequence
+
 from django.contrib.sitemaps import Sitemap
+from django.core.paginator import Paginator
+from django.db.models import Max
 from django.urls import reverse
+from django.utils.functional import cached_property
 
 from districts.models import InnovationDistrict, Institution
 from incubators.models import Incubator
@@ -34,6 +39,32 @@ class PageSitemap(BilingualSitemap):
         return reverse(item)
 
 
+class InEachLanguage(Sequence):
+    """(record, language) pairs, record by record, as Django's i18n sitemaps list them, but read
+    from the database one page at a time: Django builds the whole list even to count it, which
+    took seconds at 100,000 projects."""
+
+    def __init__(self, queryset, languages: list[str]):
+        self.queryset = queryset
+        self.languages = languages
+
+    @cached_property
+    def _records(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self._records * len(self.languages)
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        start, stop, _step = index.indices(len(self))
+        per_record = len(self.languages)
+        first, last = start // per_record, -(-stop // per_record)
+        pairs = [(record, language) for record in self.queryset[first:last] for language in self.languages]
+        return pairs[start - first * per_record : stop - first * per_record]
+
+
 class RecordSitemap(BilingualSitemap):
     changefreq = "weekly"
 
@@ -44,8 +75,18 @@ class RecordSitemap(BilingualSitemap):
     def items(self):
         return self.model.objects.published().only("pk", "slug", "updated_at").order_by("pk")
 
+    @property
+    def paginator(self) -> Paginator:
+        # Every record is published in both languages (get_languages_for_item is not overridden).
+        return Paginator(InEachLanguage(self.items(), self._languages()), self.limit)
+
     def lastmod(self, item):
         return item.updated_at
+
+    def get_latest_lastmod(self):
+        # For sitemap.xml. Django's default reads every record to find the latest (2.7 s at
+        # 100k projects); the database answers in one query.
+        return self.model.objects.published().aggregate(latest=Max("updated_at"))["latest"]
 
 
 SITEMAPS = {
