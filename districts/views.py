@@ -4,7 +4,7 @@ from django.views.generic import DetailView, ListView
 from incubators.models import Incubator
 from transfers.models import PlatformPartnership, TransferPlatform, TransferProject
 from xuhui_portal.charts import draw_bar_chart
-from xuhui_portal.selectors import districts_with_counts
+from xuhui_portal.selectors import districts_with_counts, incubator_preview, project_preview
 from xuhui_portal.statistics import district_stage_chart
 from xuhui_portal.views import CanonicalDetailView, FacetedListView
 
@@ -25,13 +25,16 @@ class DistrictDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         district = self.object
+        context["incubators"] = incubator_preview(district)
+        context["projects"] = project_preview("district", district.slug)
         context["summary"] = {
-            "incubators": len(district.listed_incubators),
-            "projects": len(district.listed_projects),
+            "incubators": context["incubators"].count,
+            "projects": context["projects"].count,
             "platforms": len(district.listed_platforms),
             "institutions": district.institutions.published().count(),
         }
-        context["stage_chart"] = draw_bar_chart(district_stage_chart(district))
+        if context["projects"].count:
+            context["stage_chart"] = draw_bar_chart(district_stage_chart(district))
         return context
 
     def get_queryset(self):
@@ -40,16 +43,6 @@ class DistrictDetailView(DetailView):
             "focus_fields",
             "sources",
             Prefetch("anchor_institutions", queryset=Institution.objects.published()),
-            Prefetch(
-                "incubators",
-                queryset=Incubator.objects.published().prefetch_related("focus_fields"),
-                to_attr="listed_incubators",
-            ),
-            Prefetch(
-                "projects",
-                queryset=TransferProject.objects.published().select_related("platform"),
-                to_attr="listed_projects",
-            ),
             Prefetch("platforms", queryset=TransferPlatform.objects.published(), to_attr="listed_platforms"),
             Prefetch("indicators", queryset=Indicator.objects.published(), to_attr="listed_indicators"),
             Prefetch("milestones", queryset=Milestone.objects.published(), to_attr="listed_milestones"),

@@ -198,3 +198,26 @@ def test_a_title_hit_ranks_first(db):
     in_summary = make_project(name_zh="甲项目", summary_zh="免疫治疗方法", year=2025)
     in_title = make_project(name_zh="免疫治疗平台", year=2019)
     assert search_answers("免疫治疗") == ([in_title.pk, in_summary.pk],) * 2
+
+
+def test_index_aggregates_match_the_database(catalogue):
+    from django.db.models import Count, Q, Sum
+
+    index = get_index()
+    projects = TransferProject.objects.published()
+    years = dict(projects.exclude(year=None).order_by("year").values_list("year").annotate(n=Count("pk")))
+    assert index.year_counts() == years
+    assert index.without_fields() == projects.filter(fields=None).count()
+    sums = {
+        mode: (amount, disclosed)
+        for mode, amount, disclosed in projects.order_by()
+        .values_list("transfer_mode")
+        .annotate(
+            amount=Sum("transfer_amount_wan"),
+            disclosed=Count("pk", filter=Q(transfer_amount_wan__isnull=False)),
+        )
+        if mode
+    }
+    assert {mode: pair for mode, pair in index.amounts_by("mode").items() if pair[1]} == {
+        mode: pair for mode, pair in sums.items() if pair[1]
+    }

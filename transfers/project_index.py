@@ -212,6 +212,25 @@ class ProjectIndex:
         """Positions of the given project ids, and which of the ids are in the index at all."""
         return _locate(self.ids, self._id_order, ids)
 
+    def without_fields(self) -> int:
+        """How many projects have no field."""
+        return len(self) - len(np.unique(self.field.rows))
+
+    def year_counts(self) -> dict[int, int]:
+        """Projects per known year, in year order."""
+        years, counts = np.unique(self.year[self.year != MISSING], return_counts=True)
+        return dict(zip(years.tolist(), counts.tolist(), strict=True))
+
+    def amounts_by(self, name: str) -> dict[str, tuple[Decimal | None, int]]:
+        """Per key of a dimension: the sum of the disclosed amounts (万元) and how many there are."""
+        dimension = getattr(self, name)
+        disclosed = self.amount_cents != MISSING
+        sums = {}
+        for code, key in enumerate(dimension.keys):
+            amounts = self.amount_cents[disclosed & (dimension.codes == code)]
+            sums[key] = (Decimal(int(amounts.sum())) / 100 if len(amounts) else None, len(amounts))
+        return sums
+
     def ordered(self, key: str) -> np.ndarray:
         """All positions sorted by `key` (year, -year, amount, -amount, name, -name), unknown values
         last in both directions and ties broken by id, as the database sorts the list."""

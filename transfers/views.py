@@ -5,6 +5,7 @@ from django.db.models import Prefetch
 from django.utils.translation import get_language
 
 from districts.models import Institution, TechField
+from xuhui_portal.selectors import project_preview
 from xuhui_portal.views import CanonicalDetailView, FacetedListView
 
 from .filters import PlatformFilter, ProjectFilter
@@ -80,15 +81,11 @@ class PlatformDetailView(CanonicalDetailView):
                 queryset=TransferPlatform.objects.published().prefetch_related("host_institutions"),
                 to_attr="listed_centres",
             ),
-            Prefetch(
-                "projects",
-                queryset=TransferProject.objects.published().select_related("owner_institution"),
-                to_attr="listed_projects",
-            ),
         )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["projects"] = project_preview("platform", self.object.slug)
         context["partner_groups"] = partners_by_role(self.object.partnerships.all())
         return context
 

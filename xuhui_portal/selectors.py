@@ -4,12 +4,14 @@ from dataclasses import dataclass
 
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from districts.models import Indicator, InnovationDistrict, Institution, Milestone
 from incubators.models import Incubator
+from transfers.filters import ProjectFilter
 from transfers.models import TransferPlatform, TransferProject
 from transfers.project_index import get_index
 
@@ -17,6 +19,48 @@ from .models import PublicationState
 from .search import search_queryset
 
 PUBLISHED = PublicationState.PUBLISHED
+#: Projects a district or platform page lists; the project list, filtered, has them all.
+PROJECT_PREVIEW = 10
+#: Incubators a district page lists; the incubator list, filtered, has them all.
+INCUBATOR_PREVIEW = 12
+
+
+@dataclass
+class Preview:
+    """The first records of a list shown on another page, how many there are, and the list's URL."""
+
+    records: list
+    count: int
+    url: str
+
+
+def project_preview(filter_name: str, slug: str) -> Preview:
+    """The published projects the project list shows for `?<filter_name>=<slug>`: their number
+    and the first PROJECT_PREVIEW, in the list's order (newest first). A platform or district
+    can hold thousands; its page links to the list instead of showing them all."""
+    data = QueryDict(mutable=True)
+    data[filter_name] = slug
+    url = f"{reverse('transfers:project-list')}?{data.urlencode()}"
+    projects = ProjectFilter(
+        data, queryset=TransferProject.objects.published().only("name_zh", "name_en", "slug")
+    )
+    if not projects.is_valid():  # the record is not published, so the list offers no such filter
+        return Preview([], 0, url)
+    return Preview(list(projects.qs[:PROJECT_PREVIEW]), projects.qs.count(), url)
+
+
+def incubator_preview(district: InnovationDistrict) -> Preview:
+    """The district's published incubators: their number and the first INCUBATOR_PREVIEW by name."""
+    incubators = (
+        Incubator.objects.published()
+        .filter(district=district)
+        .for_listing()
+        .select_related("district")
+        .prefetch_related("focus_fields")
+        .order_by("name_zh", "pk")
+    )
+    url = f"{reverse('incubators:list')}?{urlencode({'district': district.slug})}"
+    return Preview(list(incubators[:INCUBATOR_PREVIEW]), incubators.count(), url)
 
 
 def _count_per_district(queryset: QuerySet) -> Subquery:

@@ -1,5 +1,8 @@
 """The ecosystem in numbers: the charts of the statistics page, counted from published records.
 
+Project charts are counted from the project index (transfers/project_index.py), the same
+answers as GROUP BYs over the projects table without reading 100,000 rows per page.
+
 Each chart is a list of bars with a label, a value and the URL of the filtered list it counts
 (drill-through), plus a note that says what the numbers cover. Drawing (SVG geometry) lives in
 `charts.py`; this module only counts.
@@ -9,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from districts.models import InnovationDistrict, Institution, TechField
 from incubators.models import Incubator
 from transfers.models import TransferProject
+from transfers.project_index import get_index
 
 from .formatting import money, number
 
@@ -95,16 +99,18 @@ def incubators_by_district() -> Chart:
 
 
 def projects_by_field() -> Chart:
-    projects = TransferProject.objects.published()
-    counts = dict(projects.order_by().values_list("fields").annotate(n=Count("pk")))
+    index = get_index()
+    counts = index.field.counts(index.everything())
     bars = [
         Bar(
-            tech_field.name, counts[tech_field.pk], _list_url("transfers:project-list", field=tech_field.slug)
+            tech_field.name,
+            counts[tech_field.slug],
+            _list_url("transfers:project-list", field=tech_field.slug),
         )
         for tech_field in TechField.objects.all()
-        if counts.get(tech_field.pk)
+        if counts.get(tech_field.slug)
     ]
-    total, without = projects.count(), counts.get(None, 0)
+    total, without = len(index), index.without_fields()
     return Chart(
         "projects-by-field",
         str(CHART_TITLES["projects-by-field"]),
@@ -120,15 +126,13 @@ def projects_by_field() -> Chart:
 
 
 def projects_by_year() -> Chart:
-    projects = TransferProject.objects.published()
-    counts = (
-        projects.order_by().exclude(year=None).values_list("year").annotate(n=Count("pk")).order_by("year")
-    )
+    index = get_index()
+    counts = index.year_counts()
     bars = [
         Bar(str(year), n, _list_url("transfers:project-list", year_min=year, year_max=year))
-        for year, n in counts
+        for year, n in counts.items()
     ]
-    total, dated = projects.count(), sum(n for _year, n in counts)
+    total, dated = len(index), sum(counts.values())
     return Chart(
         "projects-by-year",
         str(CHART_TITLES["projects-by-year"]),
@@ -141,8 +145,8 @@ def projects_by_year() -> Chart:
 
 
 def projects_by_stage() -> Chart:
-    projects = TransferProject.objects.published()
-    bars, total = _stage_bars(projects)
+    index = get_index()
+    bars, total = _stage_bars(index.stage.counts(index.everything()))
     return Chart(
         "projects-by-stage",
         str(CHART_TITLES["projects-by-stage"]),
@@ -154,16 +158,8 @@ def projects_by_stage() -> Chart:
 
 
 def amounts_by_mode() -> Chart:
-    projects = TransferProject.objects.published()
-    rows = {
-        mode: (amount, disclosed)
-        for mode, amount, disclosed in projects.order_by()
-        .values_list("transfer_mode")
-        .annotate(
-            amount=Sum("transfer_amount_wan"),
-            disclosed=Count("pk", filter=Q(transfer_amount_wan__isnull=False)),
-        )
-    }
+    index = get_index()
+    rows = index.amounts_by("mode")
     bars = [
         Bar(
             str(label), rows[value][0], _list_url("transfers:project-list", mode=value), money(rows[value][0])
@@ -171,7 +167,7 @@ def amounts_by_mode() -> Chart:
         for value, label in TransferProject.TransferMode.choices
         if rows.get(value, (None, 0))[1]
     ]
-    total = projects.count()
+    total = len(index)
     counted = sum(rows[value][1] for value in TransferProject.TransferMode.values if value in rows)
     return Chart(
         "amounts-by-mode",
@@ -222,8 +218,9 @@ def all_charts() -> list[Chart]:
 
 def district_stage_chart(district: InnovationDistrict) -> Chart:
     """The small chart of a district page: its projects per stage."""
+    index = get_index()
     bars, total = _stage_bars(
-        TransferProject.objects.published().filter(district=district), district=district.slug
+        index.stage.counts(index.district.mask([district.slug])), district=district.slug
     )
     return Chart(
         f"district-{district.slug}-stages",
@@ -236,9 +233,8 @@ def district_stage_chart(district: InnovationDistrict) -> Chart:
     )
 
 
-def _stage_bars(projects, **filters) -> tuple[list[Bar], int]:
+def _stage_bars(counts: dict[str, int], **filters) -> tuple[list[Bar], int]:
     """One bar per stage (zeros included) linking to the project list with `filters`."""
-    counts = dict(projects.order_by().values_list("stage").annotate(n=Count("pk")))
     bars = [
         Bar(str(label), counts.get(value, 0), _list_url("transfers:project-list", stage=value, **filters))
         for value, label in TransferProject.Stage.choices
