@@ -141,7 +141,9 @@ class ProjectFilter(FacetedFilterSet):
     def search_hits(query: str) -> list[tuple[int, int]]:
         """(project id, rank) of every published project matching the keywords."""
         return list(
-            search_queryset(TransferProject.objects.published(), query).values_list("pk", "search_rank")
+            search_queryset(TransferProject.objects.published(), query)
+            .order_by()  # the index orders them
+            .values_list("pk", "search_rank")
         )
 
 
