@@ -4,7 +4,12 @@ from django.views.generic import DetailView, ListView
 from incubators.models import Incubator
 from transfers.models import PlatformPartnership, TransferPlatform, TransferProject
 from xuhui_portal.charts import draw_bar_chart
-from xuhui_portal.selectors import districts_with_counts, incubator_preview, project_preview
+from xuhui_portal.selectors import (
+    count_per_district,
+    districts_with_counts,
+    incubator_preview,
+    project_preview,
+)
 from xuhui_portal.statistics import district_stage_chart
 from xuhui_portal.views import CanonicalDetailView, FacetedListView
 
@@ -31,14 +36,16 @@ class DistrictDetailView(DetailView):
             "incubators": context["incubators"].count,
             "projects": context["projects"].count,
             "platforms": len(district.listed_platforms),
-            "institutions": district.institutions.published().count(),
+            "institutions": district.n_institutions,
         }
         if context["projects"].count:
             context["stage_chart"] = draw_bar_chart(district_stage_chart(district))
         return context
 
     def get_queryset(self):
-        published = InnovationDistrict.objects.published()
+        published = InnovationDistrict.objects.published().annotate(
+            n_institutions=count_per_district(Institution.objects.published())
+        )
         return published.prefetch_related(
             "focus_fields",
             "sources",

@@ -402,3 +402,23 @@ def test_project_cards_name_fields_in_display_order_and_language(client):
     assert chinese.count('<ul class="tags">') == 1
     english = client.get("/en/projects/").content.decode()
     assert '<ul class="tags"><li>First field</li><li>Second field</li></ul>' in english
+
+
+@pytest.mark.django_db
+def test_a_district_page_previews_its_incubators_and_projects(client):
+    from xuhui_portal.selectors import INCUBATOR_PREVIEW, PROJECT_PREVIEW
+
+    district = make_district()
+    for n in range(INCUBATOR_PREVIEW + 1):
+        make_incubator(name_zh=f"预览孵化器{n:02d}", district=district)
+    for _ in range(PROJECT_PREVIEW + 2):
+        make_project(district=district)
+    make_institution(district=district)
+    response = client.get(district.get_absolute_url())
+    html = response.content.decode()
+    assert html.count('<li class="card">') == INCUBATOR_PREVIEW
+    assert f"本街区全部 {INCUBATOR_PREVIEW + 1} 个孵化器" in html
+    assert f"本街区全部 {PROJECT_PREVIEW + 2} 个转化项目" in html
+    assert f'href="/projects/?district={district.slug}"' in html
+    assert response.context["summary"]["institutions"] == 1
+    assert response.context["projects"].count == PROJECT_PREVIEW + 2

@@ -60,10 +60,12 @@ def incubator_preview(district: InnovationDistrict) -> Preview:
         .order_by("name_zh", "pk")
     )
     url = f"{reverse('incubators:list')}?{urlencode({'district': district.slug})}"
-    return Preview(list(incubators[:INCUBATOR_PREVIEW]), incubators.count(), url)
+    records = list(incubators[:INCUBATOR_PREVIEW])
+    count = len(records) if len(records) < INCUBATOR_PREVIEW else incubators.count()
+    return Preview(records, count, url)
 
 
-def _count_per_district(queryset: QuerySet) -> Subquery:
+def count_per_district(queryset: QuerySet) -> Subquery:
     """A correlated COUNT of `queryset`'s rows in the outer district (one index lookup per district).
 
     Two Count() joins on the district would multiply incubators by projects before counting.
@@ -80,7 +82,7 @@ def districts_with_counts(*prefetch: str) -> list[InnovationDistrict]:
     """
     districts = list(
         InnovationDistrict.objects.published()
-        .annotate(n_incubators=_count_per_district(Incubator.objects.published()))
+        .annotate(n_incubators=count_per_district(Incubator.objects.published()))
         .prefetch_related(*prefetch)
     )
     index = get_index()
