@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from districts.models import Institution, TechField, optional_district
-from xuhui_portal.models import SearchableRecord, tracked_history
+from xuhui_portal.models import SearchableRecord, choice_label, tracked_history
 
 
 class IncubatorRecognition(models.TextChoices):
@@ -109,6 +109,12 @@ class Incubator(SearchableRecord):
             models.Index(fields=["recognized_on"], name="incubators_recognized_on"),
             models.Index(fields=["floor_area_m2"], name="incubators_floor_area"),
         ]
+
+    def get_status_display(self) -> str:
+        return choice_label(self.Status, self.status)
+
+    def get_recognition_display(self) -> str:
+        return choice_label(self.Recognition, self.recognition)
 
     def get_absolute_url(self) -> str:
         return reverse("incubators:detail", kwargs={"pk": self.pk, "slug": self.slug})

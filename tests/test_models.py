@@ -259,3 +259,26 @@ def test_district_display_order_is_unique():
     make_district(display_order=1)
     with pytest.raises(IntegrityError), transaction.atomic():
         InnovationDistrict.objects.create(name_zh="重复", short_name_zh="重复", display_order=1, slug="dup")
+
+
+@pytest.mark.django_db
+def test_choice_labels_are_djangos():
+    """The models' own get_<field>_display() give what Django's would, in either language."""
+    from django.db.models import Model
+
+    from incubators.models import Incubator
+    from transfers.models import TransferProject
+
+    cases = [
+        (TransferProject, "stage", [*TransferProject.Stage.values, "no-such"]),
+        (TransferProject, "transfer_mode", ["", *TransferProject.TransferMode.values]),
+        (Incubator, "status", Incubator.Status.values),
+        (Incubator, "recognition", ["", *Incubator.Recognition.values]),
+    ]
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            for model, name, values in cases:
+                field = model._meta.get_field(name)
+                for value in values:
+                    record = model(**{name: value})
+                    assert getattr(record, f"get_{name}_display")() == Model._get_FIELD_display(record, field)

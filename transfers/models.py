@@ -4,7 +4,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from districts.models import Institution, TechField, optional_district
-from xuhui_portal.models import SearchableRecord, TrackedModel, tracked_history, validate_no_parent_loop
+from xuhui_portal.models import (
+    SearchableRecord,
+    TrackedModel,
+    choice_label,
+    tracked_history,
+    validate_no_parent_loop,
+)
 
 #: What public pages read: the condition of the partial indexes below.
 PUBLISHED = Q(publication_state="published")
@@ -260,6 +266,12 @@ class TransferProject(SearchableRecord):
             # (Two more, PostgreSQL only, in migration 0007: amount and year descending with unknown
             # values last, for the list's sort orders. SQLite cannot index NULLS LAST.)
         ]
+
+    def get_stage_display(self) -> str:
+        return choice_label(self.Stage, self.stage)
+
+    def get_transfer_mode_display(self) -> str:
+        return choice_label(self.TransferMode, self.transfer_mode)
 
     def get_absolute_url(self) -> str:
         return reverse("transfers:project-detail", kwargs={"pk": self.pk, "slug": self.slug})
