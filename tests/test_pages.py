@@ -422,3 +422,13 @@ def test_a_district_page_previews_its_incubators_and_projects(client):
     assert f'href="/projects/?district={district.slug}"' in html
     assert response.context["summary"]["institutions"] == 1
     assert response.context["projects"].count == PROJECT_PREVIEW + 2
+
+
+@pytest.mark.django_db
+def test_tags_and_facet_options_escape_names(client):
+    field = make_field(name_zh="<b>领域</b>&", slug="escaped-field")
+    make_project(fields_=[field])
+    html = client.get("/projects/").content.decode()
+    assert "<b>领域</b>" not in html
+    assert "<li>&lt;b&gt;领域&lt;/b&gt;&amp;</li>" in html  # the card's tag
+    assert "<span>&lt;b&gt;领域&lt;/b&gt;&amp;</span>" in html  # the facet option
