@@ -23,10 +23,11 @@ suits it, and its hits are mapped to positions here.
 import ctypes
 import gc
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from itertools import chain
 
 import numpy as np
 from django.db import router
@@ -59,13 +60,6 @@ class Dimension:
     codes: np.ndarray
     keys: list[str]
 
-    @classmethod
-    def from_values(cls, values: Sequence, key_of=str) -> "Dimension":
-        distinct = sorted({value for value in values if value not in (None, "")}, key=str)
-        code_of = {value: code for code, value in enumerate(distinct)}
-        codes = np.fromiter((code_of.get(value, -1) for value in values), dtype=np.int32, count=len(values))
-        return cls(codes=codes, keys=[key_of(value) for value in distinct])
-
     def mask(self, keys: Iterable[str], include_empty: bool = False) -> np.ndarray:
         # A lookup table indexed by code; code -1 (empty) reads its last slot.
         wanted = np.zeros(len(self.keys) + 1, dtype=bool)
@@ -81,6 +75,29 @@ class Dimension:
         if empty_key is not None and tally[0]:
             counts[empty_key] = tally[0]
         return counts
+
+
+class _Coder:
+    """Codes a single-valued column while it is read: an int32 per project and each distinct value
+    once. Lists of 100,000 Python values per column made the build's peak memory, which the
+    worker's heap then kept."""
+
+    def __init__(self, size: int):
+        self.codes = np.empty(size, dtype=np.int32)
+        self.seen: dict = {}
+
+    def put(self, place: int, value) -> None:
+        self.codes[place] = -1 if value in (None, "") else self.seen.setdefault(value, len(self.seen))
+
+    def dimension(self, length: int, keys: dict | None = None) -> Dimension:
+        """The Dimension, its keys in the order of the values' text; `keys` maps values to keys."""
+        distinct = sorted(self.seen, key=str)
+        order = np.empty(len(distinct) + 1, dtype=np.int32)  # first-seen code -> sorted code
+        order[[self.seen[value] for value in distinct]] = np.arange(len(distinct), dtype=np.int32)
+        order[-1] = -1  # empty stays empty
+        return Dimension(
+            codes=order[self.codes[:length]], keys=[keys[value] if keys else str(value) for value in distinct]
+        )
 
 
 @dataclass
@@ -120,6 +137,7 @@ class SearchText:
         self._chunks: list[np.ndarray] = []
         self._starts: list[np.ndarray] = []
         self._length = 0
+        self._frequency = np.zeros(1 << 16, dtype=np.int64)
 
     def add(self, texts: list[str]) -> None:
         """Append projects' texts, given as [title, text, title, text, ...] in index order."""
@@ -138,15 +156,17 @@ class SearchText:
         self._starts.append(self._length + np.concatenate(([0], ends[:-1] + 1)))
         self._chunks.append(kept)
         self._length += len(kept)
+        # How often each character occurs (a term is looked up by its rarest character), counted
+        # chunk by chunk: np.bincount over the whole array would make a 40 MB int64 copy of it.
+        self._frequency += np.bincount(kept, minlength=1 << 16)
 
     def finish(self) -> "SearchText":
         # Zeros after the last project: a term starting near the end is compared, never overrun.
         self.chars = np.concatenate([*self._chunks, np.zeros(MAX_QUERY_LENGTH, dtype=np.uint16)])
         starts = np.concatenate(self._starts) if self._starts else np.zeros(0, dtype=np.int64)
         self.title_starts, self.text_starts = starts[0::2], starts[1::2]
-        # How often each character occurs: a term is looked up by its rarest character.
-        self.frequency = np.bincount(self.chars, minlength=1 << 16).astype(np.int32)
-        del self._chunks, self._starts
+        self.frequency = self._frequency
+        del self._chunks, self._starts, self._frequency
         return self
 
     def search(self, terms: list[Term]) -> tuple[np.ndarray, np.ndarray]:
@@ -272,7 +292,9 @@ def build_index(version: int, using: str | None = None) -> ProjectIndex:
     year = np.empty(size, dtype=np.int64)
     amount_cents = np.empty(size, dtype=np.int64)
     name_rank = np.empty(size, dtype=np.int64)
-    single_valued = {name: [] for name in ("stage", "transfer_mode", "district_id", "platform_id", "owner")}
+    single_valued = {
+        name: _Coder(size) for name in ("stage", "transfer_mode", "district", "platform", "owner")
+    }
     rows = projects.annotate(
         # Equal names share a rank, so that "-name" keeps ties in id order as the database does.
         name_rank=Window(DenseRank(), order_by=F("name_zh").asc())
@@ -285,8 +307,8 @@ def build_index(version: int, using: str | None = None) -> ProjectIndex:
         if place == size:  # a project published since the count: the next version has it
             break
         ids[place] = row[0]
-        for values, value in zip(single_valued.values(), row[1:6], strict=True):
-            values.append(value)
+        for coder, value in zip(single_valued.values(), row[1:6], strict=True):
+            coder.put(place, value)
         year[place] = MISSING if row[6] is None else row[6]
         amount_cents[place] = MISSING if row[7] is None else int(row[7] * 100)
         name_rank[place] = row[8]
@@ -300,17 +322,11 @@ def build_index(version: int, using: str | None = None) -> ProjectIndex:
     return ProjectIndex(
         version=version,
         ids=ids,
-        stage=Dimension.from_values(single_valued["stage"]),
-        mode=Dimension.from_values(single_valued["transfer_mode"]),
-        district=Dimension.from_values(
-            single_valued["district_id"], _slugs(InnovationDistrict.objects.using(using)).__getitem__
-        ),
-        platform=Dimension.from_values(
-            single_valued["platform_id"], _slugs(TransferPlatform.objects.using(using)).__getitem__
-        ),
-        institution=Dimension.from_values(
-            single_valued["owner"], _slugs(Institution.objects.using(using)).__getitem__
-        ),
+        stage=single_valued["stage"].dimension(place),
+        mode=single_valued["transfer_mode"].dimension(place),
+        district=single_valued["district"].dimension(place, _slugs(InnovationDistrict.objects.using(using))),
+        platform=single_valued["platform"].dimension(place, _slugs(TransferPlatform.objects.using(using))),
+        institution=single_valued["owner"].dimension(place, _slugs(Institution.objects.using(using))),
         field=_fields(ids, using),
         year=year,
         amount_cents=amount_cents,
@@ -330,12 +346,13 @@ def _fields(ids: np.ndarray, using: str | None) -> MultiDimension:
     """The projects' fields as (position, field code) entries; `ids` are the projects in order."""
     field_slugs = _slugs(TechField.objects.using(using))
     field_ids = sorted(field_slugs)
-    links = np.array(
+    pairs = (
         TransferProject.fields.through.objects.using(using)
         .filter(transferproject__publication_state="published")
-        .values_list("transferproject_id", "techfield_id"),
-        dtype=np.int64,
-    ).reshape(-1, 2)
+        .values_list("transferproject_id", "techfield_id")
+        .iterator(CHUNK)
+    )
+    links = np.fromiter(chain.from_iterable(pairs), dtype=np.int64).reshape(-1, 2)
     positions, found = _locate(ids, np.argsort(ids, kind="stable"), links[:, 0])
     codes = np.searchsorted(np.array(field_ids, dtype=np.int64), links[found, 1])
     return MultiDimension(positions, codes, [field_slugs[pk] for pk in field_ids], len(ids))
