@@ -1,3 +1,4 @@
+from xuhui_portal.selectors import attach_field_names
 from xuhui_portal.views import CanonicalDetailView, FacetedListView
 
 from .filters import IncubatorFilter
@@ -7,13 +8,13 @@ from .models import Incubator
 class IncubatorListView(FacetedListView):
     filterset_class = IncubatorFilter
     csv_view_name = "api:incubator-csv"
-    queryset = (
-        Incubator.objects.published()
-        .for_listing()
-        .select_related("district")
-        .prefetch_related("focus_fields")
-    )
+    queryset = Incubator.objects.published().for_listing().select_related("district")
     template_name = "incubators/incubator_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        attach_field_names(context["object_list"], "focus_fields")
+        return context
 
 
 class IncubatorDetailView(CanonicalDetailView):

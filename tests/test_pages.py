@@ -432,3 +432,14 @@ def test_tags_and_facet_options_escape_names(client):
     assert "<b>领域</b>" not in html
     assert "<li>&lt;b&gt;领域&lt;/b&gt;&amp;</li>" in html  # the card's tag
     assert "<span>&lt;b&gt;领域&lt;/b&gt;&amp;</span>" in html  # the facet option
+
+
+@pytest.mark.django_db
+def test_incubator_cards_name_their_focus_fields(client):
+    district = make_district()
+    make_incubator(district=district, focus_fields=[make_field(name_zh="人工智能", name_en="AI")])
+    assert '<ul class="tags"><li>人工智能</li></ul>' in client.get("/incubators/").content.decode()
+    assert (
+        '<ul class="tags"><li>AI</li></ul>'
+        in client.get(district.get_absolute_url().replace("/districts", "/en/districts")).content.decode()
+    )
