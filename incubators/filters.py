@@ -1,4 +1,6 @@
 import django_filters
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from districts.filters import district_choices, field_choices
@@ -13,6 +15,14 @@ from xuhui_portal.filters import (
 from .models import Incubator
 
 
+def _batch_label(number: int) -> str:
+    return gettext("Batch %(number)s") % {"number": number}
+
+
+#: Lazy: choices are built when the module loads, and each page wants its own language.
+batch_label = lazy(_batch_label, str)
+
+
 class IncubatorFilter(FacetedFilterSet):
     district = UnknownOrSlugFilter(relation="district", label=_("District"), choices=district_choices)
     field = SlugsFilter(relation="focus_fields", label=_("Field"), choices=field_choices)
@@ -23,7 +33,7 @@ class IncubatorFilter(FacetedFilterSet):
         distinct=False,
         field_name="recognition_batch",
         label=_("Batch"),
-        choices=[(n, _("Batch %(number)s") % {"number": n}) for n in range(1, 6)],
+        choices=[(n, batch_label(n)) for n in range(1, 6)],
         coerce=int,
     )
     status = django_filters.MultipleChoiceFilter(

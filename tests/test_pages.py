@@ -443,3 +443,10 @@ def test_incubator_cards_name_their_focus_fields(client):
         '<ul class="tags"><li>AI</li></ul>'
         in client.get(district.get_absolute_url().replace("/districts", "/en/districts")).content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_batch_labels_follow_the_page_language(client):
+    make_incubator(district=make_district(), recognition_batch=1, recognition="district_hq")
+    assert "Remove filter Batch: Batch 1" in client.get("/en/incubators/", {"batch": "1"}).content.decode()
+    assert "第 1 批" in client.get("/incubators/", {"batch": "1"}).content.decode()
