@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from districts.models import Indicator, InnovationDistrict, Institution, Milestone, TechField
+from incubators.filters import IncubatorFilter
 from incubators.models import Incubator
 from transfers.filters import ProjectFilter
 from transfers.models import TransferPlatform, TransferProject
@@ -36,35 +37,33 @@ class Preview:
     url: str
 
 
-def project_preview(filter_name: str, slug: str) -> Preview:
-    """The published projects the project list shows for `?<filter_name>=<slug>`: their number
-    and the first PROJECT_PREVIEW, in the list's order (newest first). A platform or district
-    can hold thousands; its page links to the list instead of showing them all."""
+def preview(filterset_class, queryset: QuerySet, list_name: str, size: int, **params) -> Preview:
+    """What the list `list_name` shows for `params`, through its own FilterSet: the number of
+    records and the first `size`, in the list's order. A platform or district can hold
+    thousands of projects; its page links to the list instead of showing them all."""
     data = QueryDict(mutable=True)
-    data[filter_name] = slug
-    url = f"{reverse('transfers:project-list')}?{data.urlencode()}"
-    projects = ProjectFilter(
-        data, queryset=TransferProject.objects.published().only("name_zh", "name_en", "slug")
-    )
-    if not projects.is_valid():  # the record is not published, so the list offers no such filter
+    data.update(params)
+    url = f"{reverse(list_name)}?{data.urlencode()}"
+    filterset = filterset_class(data, queryset=queryset)
+    if not filterset.is_valid():  # e.g. an unpublished record, which the list offers no filter for
         return Preview([], 0, url)
-    return Preview(list(projects.qs[:PROJECT_PREVIEW]), projects.qs.count(), url)
+    records = list(filterset.qs[:size])
+    count = len(records) if len(records) < size else filterset.qs.count()
+    return Preview(records, count, url)
+
+
+def project_preview(filter_name: str, slug: str) -> Preview:
+    """The first PROJECT_PREVIEW published projects of `?<filter_name>=<slug>` (newest first)."""
+    projects = TransferProject.objects.published().only("name_zh", "name_en", "slug")
+    return preview(ProjectFilter, projects, "transfers:project-list", PROJECT_PREVIEW, **{filter_name: slug})
 
 
 def incubator_preview(district: InnovationDistrict) -> Preview:
-    """The district's published incubators: their number and the first INCUBATOR_PREVIEW by name."""
-    incubators = (
-        Incubator.objects.published()
-        .filter(district=district)
-        .for_listing()
-        .select_related("district")
-        .order_by("name_zh", "pk")
-    )
-    url = f"{reverse('incubators:list')}?{urlencode({'district': district.slug})}"
-    records = list(incubators[:INCUBATOR_PREVIEW])
-    attach_field_names(records, "focus_fields")
-    count = len(records) if len(records) < INCUBATOR_PREVIEW else incubators.count()
-    return Preview(records, count, url)
+    """The district's first INCUBATOR_PREVIEW published incubators (by name), as cards."""
+    incubators = Incubator.objects.published().for_listing().select_related("district")
+    shown = preview(IncubatorFilter, incubators, "incubators:list", INCUBATOR_PREVIEW, district=district.slug)
+    attach_field_names(shown.records, "focus_fields")
+    return shown
 
 
 def attach_field_names(records: list, relation: str) -> None:
@@ -175,14 +174,10 @@ def site_search(query: str) -> list[SearchGroup]:
             groups.append(SearchGroup(str(label), count, list(matches[:GROUP_SIZE]), list_url))
     # Projects through the project list's own filter (the index: thousands of hits at 100k
     # projects), in its order, so the group starts as the list it links to.
-    projects = ProjectFilter(
-        QueryDict(urlencode({"q": query})),
-        queryset=TransferProject.objects.published()
-        .for_listing()
-        .select_related("platform", "owner_institution"),
+    projects = (
+        TransferProject.objects.published().for_listing().select_related("platform", "owner_institution")
     )
-    if projects.is_valid() and projects.qs.count():
-        list_url = f"{reverse('transfers:project-list')}?{urlencode({'q': query})}"
-        label = str(_("Transfer projects"))
-        groups.append(SearchGroup(label, projects.qs.count(), list(projects.qs[:GROUP_SIZE]), list_url))
+    found = preview(ProjectFilter, projects, "transfers:project-list", GROUP_SIZE, q=query)
+    if found.count:
+        groups.append(SearchGroup(str(_("Transfer projects")), found.count, found.records, found.url))
     return groups
