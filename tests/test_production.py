@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import OperationalError
 from django.test import Client
 
@@ -108,10 +109,50 @@ def test_dotfiles_are_not_served(client, url):
     assert client.get(url).status_code == 404
 
 
+#: The Redis database the page cache tests may empty (TEST_REDIS_URL overrides it).
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+#: REQUIRE_REDIS_TESTS=1 (CI) turns "no Redis here" from a skip into a failure.
+REDIS_REQUIRED = os.environ.get("REQUIRE_REDIS_TESTS", "").strip().lower() in {"1", "true", "yes"}
+
+
+def redis_unavailable() -> str | None:
+    import redis
+
+    try:
+        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=0.5).ping()
+    except redis.RedisError as error:
+        return f"no Redis at {TEST_REDIS_URL} ({error})"
+    return None
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The cache on a real Redis, emptied before and after."""
+    reason = redis_unavailable()
+    if reason:
+        if REDIS_REQUIRED:
+            pytest.fail(f"REQUIRE_REDIS_TESTS=1, but {reason}")
+        pytest.skip(reason)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": TEST_REDIS_URL,
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True},
+        }
+    }
+    cache.clear()
+    yield
+    cache.clear()
+
+
 class TestPageCache:
-    @pytest.fixture(autouse=True)
-    def _cache_on(self, settings):
+    """The page cache, on the in-process cache and on Redis, as in production."""
+
+    @pytest.fixture(autouse=True, params=["locmem", "redis"])
+    def _cache_on(self, request, settings):
         settings.PAGE_CACHE_SECONDS = 60
+        if request.param == "redis":
+            request.getfixturevalue("redis_cache")
 
     def test_anonymous_pages_are_cached_and_an_edit_shows_at_once(self, client):
         incubator = make_incubator(name_zh="缓存孵化器", description_zh="旧的简介")
@@ -149,6 +190,14 @@ class TestPageCache:
         statuses = [client.get("/api/fields/").status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
 
+    def test_api_misses_count_once(self, client, settings, monkeypatch):
+        # The cache counts a miss with its lookup; the view's throttle must not count it again.
+        settings.API_ANON_RATE = "3/minute"
+        monkeypatch.setattr(AnonymousApiThrottle, "timer", lambda self: 1_800_000_030.0)
+        responses = [client.get(f"/api/fields/?page_size={size}") for size in (5, 6, 7, 8)]
+        assert [response.get("X-Cache") for response in responses[:3]] == ["MISS"] * 3
+        assert [response.status_code for response in responses] == [200, 200, 200, 429]
+
     def test_csv_downloads_are_not_cached(self, client):
         client.get("/api/incubators/csv/")
         assert "X-Cache" not in client.get("/api/incubators/csv/")
@@ -164,6 +213,22 @@ class TestPageCache:
         for url in ["/", "/incubators/", "/api/incubators/"]:
             response = client.get(url)
             assert response.status_code == 200 and "X-Cache" not in response
+
+
+def test_a_cached_api_response_costs_one_round_trip_to_redis(client, db, settings, redis_cache, monkeypatch):
+    """The page lookup and the throttle's count go in one pipeline, not two commands."""
+    import redis
+
+    settings.PAGE_CACHE_SECONDS = 60
+    client.get("/api/fields/")  # cached, and the generation known
+    calls = []
+    for cls, method in [(redis.Redis, "execute_command"), (redis.client.Pipeline, "execute")]:
+        original = getattr(cls, method)
+        monkeypatch.setattr(
+            cls, method, lambda self, *a, _f=original, _m=method, **k: calls.append(_m) or _f(self, *a, **k)
+        )
+    response = client.get("/api/fields/")
+    assert response["X-Cache"] == "HIT" and calls == ["execute"]
 
 
 class TestDatabaseUnavailable:

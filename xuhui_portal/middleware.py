@@ -10,7 +10,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from .db_router import use_replica
-from .page_cache import GENERATION_KEY, current_generation
+from .page_cache import GENERATION_KEY, current_generation, read_and_count
+from .throttling import COUNTED, AnonymousApiThrottle
 
 request_logger = logging.getLogger("xuhui_portal.requests")
 
@@ -83,19 +84,20 @@ class AnonymousCacheMiddleware:
     def __call__(self, request: HttpRequest):
         if settings.PAGE_CACHE_SECONDS <= 0 or not self._cacheable_request(request):
             return self.get_response(request)
-        generation, cached = self._lookup(request)
+        throttle, counter_key = self._api_throttle(request)
+        generation, cached, count = self._lookup(request, throttle, counter_key)
+        if count is not None:  # the view's throttle, on a miss, takes this count
+            setattr(request, COUNTED, count)
         if generation is None:  # cache unreachable: serve uncached
             return self.get_response(request)
-        key = self._key(request, generation)
         if cached is not None:
-            throttled = self._throttled(request)
-            if throttled is not None:
-                return throttled
+            if throttle is not None and not throttle.admits(count):
+                return self._too_many_requests(throttle)
             cached["X-Cache"] = "HIT"
             return cached
         response = self.get_response(request)
         if self._cacheable_response(request, response):
-            cache.set(key, self._snapshot(response), settings.PAGE_CACHE_SECONDS)
+            cache.set(self._key(request, generation), self._snapshot(response), settings.PAGE_CACHE_SECONDS)
             response["X-Cache"] = "MISS"
         return response
 
@@ -108,23 +110,40 @@ class AnonymousCacheMiddleware:
             stored[header] = value
         return stored
 
-    def _lookup(self, request: HttpRequest):
-        """(current generation, cached response or None), in one round trip when it can be.
+    @staticmethod
+    def _api_throttle(request: HttpRequest):
+        """(throttle, its counter key) for an API request that counts against it, else (None, None)."""
+        if not request.path.startswith("/api/"):
+            return None, None
+        throttle = AnonymousApiThrottle()
+        counter_key = throttle.counter_key(request)
+        return (throttle, counter_key) if counter_key is not None else (None, None)
 
-        The page is fetched together with the generation, under the generation last seen; only
-        when the generation has changed since does a second read follow.
+    def _lookup(self, request: HttpRequest, throttle, counter_key: str | None):
+        """(current generation, cached response or None, the request's throttle count or None).
+
+        The page is fetched together with the generation, under the generation last seen, and an
+        API request is counted in the same round trip; only when the generation has changed
+        since does a second read follow.
         """
+        count = None
         guess = self.last_generation
         if guess is not None:
-            key = self._key(request, guess)
-            found = cache.get_many([GENERATION_KEY, key])
+            keys = [GENERATION_KEY, self._key(request, guess)]
+            if counter_key is None:
+                found = cache.get_many(keys)
+            else:
+                found, count = read_and_count(keys, throttle, counter_key)
+                counter_key = None  # counted
             if found.get(GENERATION_KEY) == guess:
-                return guess, found.get(key)
+                return guess, found.get(keys[1]), count
+        if counter_key is not None:
+            count = throttle.count(counter_key)
         generation = current_generation()
         if generation is None:
-            return None, None
+            return None, None, count
         self.last_generation = generation
-        return generation, cache.get(self._key(request, generation))
+        return generation, cache.get(self._key(request, generation)), count
 
     def _cacheable_request(self, request: HttpRequest) -> bool:
         return is_public_read(request) and not request.path.startswith(self.UNCACHED_PREFIXES)
@@ -146,16 +165,9 @@ class AnonymousCacheMiddleware:
         )
 
     @staticmethod
-    def _throttled(request: HttpRequest):
-        if not request.path.startswith("/api/"):
-            return None
-        from .throttling import AnonymousApiThrottle
-
-        throttle = AnonymousApiThrottle()
-        if throttle.allow_request(request, None):
-            return None
-        wait = throttle.wait()
+    def _too_many_requests(throttle) -> JsonResponse:
         response = JsonResponse({"detail": gettext("Request was throttled.")}, status=429)
+        wait = throttle.wait()
         if wait is not None:
             response["Retry-After"] = str(max(1, int(wait)))
         return response

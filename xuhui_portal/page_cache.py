@@ -11,6 +11,7 @@ import time
 
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from redis.exceptions import RedisError
 
 GENERATION_KEY = "portal:content-generation"
 #: Apps whose records appear on public pages.
@@ -24,6 +25,30 @@ def current_generation() -> int | None:
         cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
         generation = cache.get(GENERATION_KEY)
     return generation
+
+
+def read_and_count(keys: list[str], throttle, counter_key: str) -> tuple[dict, int | None]:
+    """`cache.get_many(keys)`, and this request added to the `throttle`'s counter `counter_key`:
+    (values found, new count or None when the cache is unreachable).
+
+    On Redis both go in one round trip, which is most of what a cached API response costs; an
+    unreachable Redis reads as an empty cache. Other caches make two calls.
+    """
+    client = getattr(cache, "client", None)
+    if not hasattr(client, "get_client"):  # not django-redis
+        return cache.get_many(keys), throttle.count(counter_key)
+    counter = cache.make_key(counter_key)
+    try:
+        pipeline = client.get_client(write=True).pipeline(transaction=False)
+        pipeline.mget([cache.make_key(key) for key in keys])
+        pipeline.incr(counter)
+        pipeline.expire(counter, throttle.counter_timeout)
+        values, count, _ = pipeline.execute()
+    except RedisError:
+        return {}, None
+    return {
+        key: client.decode(value) for key, value in zip(keys, values, strict=True) if value is not None
+    }, count
 
 
 def bump_generation(using: str | None = None) -> None:
