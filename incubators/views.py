@@ -1,4 +1,4 @@
-from xuhui_portal.selectors import attach_field_names
+from districts.selectors import attach_field_names
 from xuhui_portal.views import CanonicalDetailView, FacetedListView
 
 from .filters import IncubatorFilter

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from districts.filters import district_choices, field_choices
 from districts.models import Institution
+from districts.selectors import attach_field_names
 from xuhui_portal.filters import (
     Facet,
     FacetedFilterSet,
@@ -124,6 +125,20 @@ class ProjectFilter(FacetedFilterSet):
         if selection is None:
             return super().facet_counts(facet)
         return selection.facet_counts(facet.name, facet.null_value)
+
+    def attach_field_names(self, projects: list) -> None:
+        """Set each project's `field_names` (as districts.selectors.attach_field_names does), from
+        the index when it answers this list, with the names of the `field` filter's choices."""
+        selection = self.selection() if self.is_valid() else None
+        if selection is None:
+            attach_field_names(projects, "fields")
+            return
+        choices = self.choices("field")
+        order = {slug: place for place, (slug, _name) in enumerate(choices)}
+        names = dict(choices)
+        keys = selection.index.field_keys([project.pk for project in projects])
+        for project, slugs in zip(projects, keys, strict=True):
+            project.field_names = [names[slug] for slug in sorted(slugs, key=order.__getitem__)]
 
     def selection(self):
         """The filters applied to the index, or None when the database must answer."""

@@ -108,6 +108,19 @@ class MultiDimension:
     codes: np.ndarray  # the value code of each entry
     keys: list[str]
     size: int  # number of projects
+    #: The entries' codes grouped by project: project i's are codes_by_row[row_starts[i]:row_starts[i + 1]].
+    codes_by_row: np.ndarray = dataclass_field(init=False)
+    row_starts: np.ndarray = dataclass_field(init=False)
+
+    def __post_init__(self):
+        by_row = np.argsort(self.rows, kind="stable")
+        self.codes_by_row = self.codes[by_row].astype(np.int32)
+        self.row_starts = np.searchsorted(self.rows[by_row], np.arange(self.size + 1)).astype(np.int32)
+
+    def keys_at(self, positions: Iterable[int]) -> list[list[str]]:
+        """The keys of each project at `positions`."""
+        starts, codes, keys = self.row_starts, self.codes_by_row, self.keys
+        return [[keys[code] for code in codes[starts[p] : starts[p + 1]].tolist()] for p in positions]
 
     def mask(self, keys: Iterable[str]) -> np.ndarray:
         wanted = np.zeros(len(self.keys), dtype=bool)
@@ -231,6 +244,12 @@ class ProjectIndex:
     def locate(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Positions of the given project ids, and which of the ids are in the index at all."""
         return _locate(self.ids, self._id_order, ids)
+
+    def field_keys(self, ids: list[int]) -> list[list[str]]:
+        """The field keys (slugs) of each project id; none for an id not in the index."""
+        positions, found = self.locate(np.array(ids, dtype=np.int64))
+        at = iter(self.field.keys_at(positions.tolist()))
+        return [next(at) if hit else [] for hit in found.tolist()]
 
     def without_fields(self) -> int:
         """How many projects have no field."""

@@ -1,6 +1,5 @@
 """Reads that span apps: the home page overview and the site-wide search."""
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
@@ -8,10 +7,10 @@ from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from districts.models import Indicator, InnovationDistrict, Institution, Milestone, TechField
+from districts.models import Indicator, InnovationDistrict, Institution, Milestone
+from districts.selectors import attach_field_names
 from incubators.filters import IncubatorFilter
 from incubators.models import Incubator
 from transfers.filters import ProjectFilter
@@ -64,30 +63,6 @@ def incubator_preview(district: InnovationDistrict) -> Preview:
     shown = preview(IncubatorFilter, incubators, "incubators:list", INCUBATOR_PREVIEW, district=district.slug)
     attach_field_names(shown.records, "focus_fields")
     return shown
-
-
-def attach_field_names(records: list, relation: str) -> None:
-    """Set each record's `field_names`: the names, in this language and in display order, of the
-    technology fields its many-to-many `relation` links it to.
-
-    One query of a few columns. A prefetch would build a model and a related manager per field
-    and card, a sixth of the project list's time.
-    """
-    if not records:
-        return
-    link = type(records[0])._meta.get_field(relation)
-    own, other = link.m2m_field_name(), link.m2m_reverse_field_name()
-    english = (get_language() or "").startswith("en")
-    rows = (
-        link.remote_field.through.objects.filter(**{f"{own}__in": [record.pk for record in records]})
-        .order_by(*(f"{other}__{key}" for key in TechField._meta.ordering), other)
-        .values_list(f"{own}_id", f"{other}__name_zh", f"{other}__name_en")
-    )
-    names = defaultdict(list)
-    for record_id, name_zh, name_en in rows:
-        names[record_id].append((english and name_en) or name_zh)
-    for record in records:
-        record.field_names = names[record.pk]
 
 
 def count_per_district(queryset: QuerySet) -> Subquery:
