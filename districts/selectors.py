@@ -1,31 +1,47 @@
 """Reads of the districts app's records that other apps' pages use."""
 
-from collections import defaultdict
+from collections.abc import Callable, Iterable
 
-from django.utils.translation import get_language
+from django.db.models import OuterRef, QuerySet, StringAgg, Subquery, Value
 
-from .models import TechField
+from .filters import field_choices
 
 
-def attach_field_names(records: list, relation: str) -> None:
-    """Set each record's `field_names`: the names, in this language and in display order, of the
-    technology fields its many-to-many `relation` links it to.
+def with_field_slugs(queryset: QuerySet, relation: str) -> QuerySet:
+    """`queryset` with each record's `field_slugs`: the slugs of the technology fields its
+    many-to-many `relation` links it to, comma-separated (a slug holds no comma), or None.
 
-    One query of a few columns. A prefetch would build a model and a related manager per field
-    and card, a sixth of the project list's time.
+    A correlated subquery in the same SELECT: cards get their fields without a query of their
+    own (a prefetch would also build a model and a related manager per field and card).
     """
-    if not records:
-        return
-    link = type(records[0])._meta.get_field(relation)
+    link = queryset.model._meta.get_field(relation)
     own, other = link.m2m_field_name(), link.m2m_reverse_field_name()
-    english = (get_language() or "").startswith("en")
-    rows = (
-        link.remote_field.through.objects.filter(**{f"{own}__in": [record.pk for record in records]})
-        .order_by(*(f"{other}__{key}" for key in TechField._meta.ordering), other)
-        .values_list(f"{own}_id", f"{other}__name_zh", f"{other}__name_en")
+    slugs = (
+        link.remote_field.through.objects.filter(**{own: OuterRef("pk")})
+        .order_by()
+        .values(own)
+        .annotate(slugs=StringAgg(f"{other}__slug", Value(",")))
+        .values("slugs")
     )
-    names = defaultdict(list)
-    for record_id, name_zh, name_en in rows:
-        names[record_id].append((english and name_en) or name_zh)
+    return queryset.annotate(field_slugs=Subquery(slugs))
+
+
+def annotated_slugs(record) -> list[str]:
+    """The slugs `with_field_slugs` put on a record."""
+    return record.field_slugs.split(",") if record.field_slugs else []
+
+
+def attach_field_names(
+    records: Iterable, slugs_of: Callable[[object], Iterable[str]] = annotated_slugs
+) -> None:
+    """Set each record's `field_names`: the names of its technology fields (`slugs_of(record)`),
+    in this language and in the fields' display order.
+
+    The names come from the field filter's choices, which are read once per content version
+    and language.
+    """
+    place = {slug: (order, name) for order, (slug, name) in enumerate(field_choices())}
     for record in records:
-        record.field_names = names[record.pk]
+        record.field_names = [
+            name for _order, name in sorted(place[slug] for slug in slugs_of(record) if slug in place)
+        ]

@@ -1,4 +1,4 @@
-from districts.selectors import attach_field_names
+from districts.selectors import attach_field_names, with_field_slugs
 from xuhui_portal.views import CanonicalDetailView, FacetedListView
 
 from .filters import IncubatorFilter
@@ -11,10 +11,13 @@ class IncubatorListView(FacetedListView):
     queryset = Incubator.objects.published().for_listing().select_related("district")
     template_name = "incubators/incubator_list.html"
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        attach_field_names(context["object_list"], "focus_fields")
-        return context
+    def paginate_queryset(self, queryset, page_size):
+        # The page's cards only: the facets count the FilterSet's own queryset.
+        paginator, page, object_list, is_paginated = super().paginate_queryset(
+            with_field_slugs(queryset, "focus_fields"), page_size
+        )
+        attach_field_names(object_list)
+        return paginator, page, object_list, is_paginated
 
 
 class IncubatorDetailView(CanonicalDetailView):

@@ -435,14 +435,28 @@ def test_tags_and_facet_options_escape_names(client):
 
 
 @pytest.mark.django_db
-def test_incubator_cards_name_their_focus_fields(client):
+def test_incubator_cards_name_their_focus_fields_in_display_order(client):
     district = make_district()
-    make_incubator(district=district, focus_fields=[make_field(name_zh="人工智能", name_en="AI")])
-    assert '<ul class="tags"><li>人工智能</li></ul>' in client.get("/incubators/").content.decode()
-    assert (
-        '<ul class="tags"><li>AI</li></ul>'
-        in client.get(district.get_absolute_url().replace("/districts", "/en/districts")).content.decode()
-    )
+    later = make_field(name_zh="人工智能", name_en="AI", display_order=2)
+    first = make_field(name_zh="集成电路", name_en="Chips", display_order=1)
+    make_incubator(district=district, focus_fields=[later, first])
+    make_incubator(district=district)  # no fields: no tag list
+    html = client.get("/incubators/").content.decode()
+    assert '<ul class="tags"><li>集成电路</li><li>人工智能</li></ul>' in html
+    assert html.count('<ul class="tags">') == 1
+    preview = client.get(district.get_absolute_url().replace("/districts", "/en/districts")).content.decode()
+    assert '<ul class="tags"><li>Chips</li><li>AI</li></ul>' in preview
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("incubators", [0, 1, 12])
+def test_a_district_preview_counts_its_incubators(client, incubators):
+    district = make_district()
+    for _ in range(incubators):
+        make_incubator(district=district)
+    make_incubator(district=make_district())  # another district's
+    preview = client.get(district.get_absolute_url()).context["incubators"]
+    assert (len(preview.records), preview.count) == (incubators, incubators)
 
 
 @pytest.mark.django_db

@@ -126,19 +126,13 @@ class ProjectFilter(FacetedFilterSet):
             return super().facet_counts(facet)
         return selection.facet_counts(facet.name, facet.null_value)
 
-    def attach_field_names(self, projects: list) -> None:
-        """Set each project's `field_names` (as districts.selectors.attach_field_names does), from
-        the index when it answers this list, with the names of the `field` filter's choices."""
-        selection = self.selection() if self.is_valid() else None
-        if selection is None:
-            attach_field_names(projects, "fields")
-            return
-        choices = self.choices("field")
-        order = {slug: place for place, (slug, _name) in enumerate(choices)}
-        names = dict(choices)
-        keys = selection.index.field_keys([project.pk for project in projects])
-        for project, slugs in zip(projects, keys, strict=True):
-            project.field_names = [names[slug] for slug in sorted(slugs, key=order.__getitem__)]
+    @staticmethod
+    def attach_field_names(projects: list) -> None:
+        """Set each project's `field_names`, its fields' slugs read from the project index."""
+        slugs = dict(
+            zip((p.pk for p in projects), get_index().field_keys([p.pk for p in projects]), strict=True)
+        )
+        attach_field_names(projects, lambda project: slugs[project.pk])
 
     def selection(self):
         """The filters applied to the index, or None when the database must answer."""

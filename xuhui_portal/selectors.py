@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.urls import reverse
@@ -10,7 +10,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from districts.models import Indicator, InnovationDistrict, Institution, Milestone
-from districts.selectors import attach_field_names
+from districts.selectors import attach_field_names, with_field_slugs
 from incubators.filters import IncubatorFilter
 from incubators.models import Incubator
 from transfers.filters import ProjectFilter
@@ -46,8 +46,13 @@ def preview(filterset_class, queryset: QuerySet, list_name: str, size: int, **pa
     filterset = filterset_class(data, queryset=queryset)
     if not filterset.is_valid():  # e.g. an unpublished record, which the list offers no filter for
         return Preview([], 0, url)
-    records = list(filterset.qs[:size])
-    count = len(records) if len(records) < size else filterset.qs.count()
+    matching = filterset.qs
+    if isinstance(matching, QuerySet):
+        # The count comes with the first rows (a window over the whole list), not in a query of its own.
+        records = list(matching.annotate(list_count=Window(Count("*")))[:size])
+        count = records[0].list_count if records else 0
+    else:  # the project index, which knows the count
+        records, count = list(matching[:size]), matching.count()
     return Preview(records, count, url)
 
 
@@ -59,9 +64,11 @@ def project_preview(filter_name: str, slug: str) -> Preview:
 
 def incubator_preview(district: InnovationDistrict) -> Preview:
     """The district's first INCUBATOR_PREVIEW published incubators (by name), as cards."""
-    incubators = Incubator.objects.published().for_listing().select_related("district")
+    incubators = with_field_slugs(
+        Incubator.objects.published().for_listing().select_related("district"), "focus_fields"
+    )
     shown = preview(IncubatorFilter, incubators, "incubators:list", INCUBATOR_PREVIEW, district=district.slug)
-    attach_field_names(shown.records, "focus_fields")
+    attach_field_names(shown.records)
     return shown
 
 
