@@ -61,3 +61,50 @@ def test_needs_the_portal_data_first():
 def test_refuses_negative_counts(portal_data):
     with pytest.raises(CommandError, match="--projects"):
         call_command("generate_demo_data", projects=-1, verbosity=0)
+
+
+#: The issue's budget: no public page makes more than this many SQL queries.
+PAGE_QUERY_BUDGET = 10
+
+
+def public_pages() -> list[str]:
+    from districts.models import InnovationDistrict
+    from transfers.models import TransferPlatform
+
+    records = [
+        InnovationDistrict.objects.published().first(),
+        Institution.objects.published().filter(is_synthetic=False).first(),
+        Incubator.objects.published().filter(is_synthetic=True).first(),
+        TransferPlatform.objects.published().first(),
+        TransferProject.objects.published().filter(is_synthetic=True).first(),
+    ]
+    district = records[0].slug
+    lists = [
+        "/",
+        "/districts/",
+        "/institutions/",
+        "/incubators/",
+        f"/incubators/?district={district}",
+        "/platforms/",
+        "/projects/",
+        "/projects/?q=细胞&stage=transferred",
+        f"/projects/?district={district}&ordering=-amount",
+        "/projects/?ordering=name&page=2",
+        "/statistics/",
+        "/timeline/",
+        "/search/?q=细胞",
+        "/search/?q=cell",
+        "/en/",
+        "/en/projects/?field=",
+        "/feeds/latest.atom",
+        "/sitemap.xml",
+    ]
+    return lists + [record.get_absolute_url() for record in records]
+
+
+def test_every_public_page_stays_within_the_query_budget(client, portal_data, django_assert_max_num_queries):
+    generate()
+    client.get("/")  # the project index is built once per content version, not per page
+    for url in public_pages():
+        with django_assert_max_num_queries(PAGE_QUERY_BUDGET, info=url):
+            assert client.get(url).status_code == 200, url
