@@ -17,8 +17,9 @@ class BilingualSitemap(Sitemap):
     i18n = True
     alternates = True
     x_default = True
-    # Each record appears once per language; two languages keep a page under 50,000 URLs.
-    limit = 20_000
+    # URLs per sitemap page (each record appears once per language, with its alternates): a page
+    # of 2,000 takes about 0.2 s to build, where 20,000 took 1.8 s; the protocol allows 50,000.
+    limit = 2_000
 
 
 class PageSitemap(BilingualSitemap):
