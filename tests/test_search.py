@@ -141,3 +141,19 @@ def test_postgresql_search_can_use_the_gin_index():
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = queryset.explain()
     assert "transfers_transferproject_search_gin" in plan
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite's planner picks by its own rules on a test-sized table; production runs PostgreSQL",
+)
+def test_the_feed_reads_the_newest_projects_from_an_index():
+    from xuhui_portal.feeds import FEED_SIZE
+
+    make_project()
+    newest = TransferProject.objects.published().order_by("-published_at", "-pk")[:FEED_SIZE]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = newest.explain()
+    assert "transfers_project_pub_newest" in plan

@@ -263,6 +263,10 @@ class TransferProject(SearchableRecord):
                     ("owner_institution", "owner"),
                 )
             ),
+            # The feed: the newest published projects (read backwards: published_at DESC, id DESC).
+            models.Index(
+                fields=["published_at", "id"], condition=PUBLISHED, name="transfers_project_pub_newest"
+            ),
             # (Two more, PostgreSQL only, in migration 0007: amount and year descending with unknown
             # values last, for the list's sort orders. SQLite cannot index NULLS LAST.)
         ]
