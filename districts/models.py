@@ -14,6 +14,7 @@ from xuhui_portal.models import (
     SearchableRecord,
     SluggedMixin,
     TrackedModel,
+    choice_label,
     tracked_history,
     validate_no_parent_loop,
 )
@@ -342,7 +343,7 @@ class Indicator(NamedRecord):
         if self.unit == self.Unit.WAN_YUAN:
             figure = money(self.value)
         else:
-            figure = f"{number(self.value)}{' ' if english else ''}{self.get_unit_display()}"
+            figure = f"{number(self.value)}{' ' if english else ''}{choice_label(self.Unit, self.unit)}"
         prefixes = {
             self.Qualifier.OVER: _("over"),
             self.Qualifier.NEARLY: _("nearly"),

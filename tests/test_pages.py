@@ -12,7 +12,14 @@ from incubators.models import Incubator
 from transfers.models import TransferProject
 from xuhui_portal.models import PublicationState
 
-from .factories import make_district, make_field, make_incubator, make_institution, make_project
+from .factories import (
+    make_district,
+    make_field,
+    make_incubator,
+    make_institution,
+    make_platform,
+    make_project,
+)
 
 
 @pytest.fixture
@@ -464,3 +471,20 @@ def test_batch_labels_follow_the_page_language(client):
     make_incubator(district=make_district(), recognition_batch=1, recognition="district_hq")
     assert "Remove filter Batch: Batch 1" in client.get("/en/incubators/", {"batch": "1"}).content.decode()
     assert "第 1 批" in client.get("/incubators/", {"batch": "1"}).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_home_page_names_the_service_centre_and_the_hub_with_its_published_centres(client):
+    from transfers.models import TransferPlatform
+    from xuhui_portal.models import PublicationState
+
+    Kind = TransferPlatform.Kind
+    centre = make_platform(name_zh="技术转移服务中心", kind=Kind.SERVICE_CENTRE)
+    hub = make_platform(name_zh="转化枢纽", name_en="Transfer Hub", kind=Kind.HUB)
+    for _ in range(3):
+        make_platform(kind=Kind.CENTRE, parent=hub)
+    make_platform(kind=Kind.CENTRE, parent=hub, publication_state=PublicationState.DRAFT)
+    make_platform(kind=Kind.CENTRE)  # a centre outside the hub
+    html = client.get("/").content.decode()
+    assert f'<a href="{centre.get_absolute_url()}">技术转移服务中心</a>' in html
+    assert "Backed by the Transfer Hub with 3 transfer centres." in client.get("/en/").content.decode()

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Window
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.urls import reverse
@@ -99,19 +99,25 @@ def districts_with_counts(*prefetch: str) -> list[InnovationDistrict]:
     return districts
 
 
+def tto_network() -> tuple[TransferPlatform | None, TransferPlatform | None]:
+    """The service centre and the TTO hub, the hub with its published transfer centres
+    (`listed_centres`): one read of the few platforms of those kinds."""
+    Kind = TransferPlatform.Kind
+    platforms = list(
+        TransferPlatform.objects.published().filter(kind__in=[Kind.SERVICE_CENTRE, Kind.HUB, Kind.CENTRE])
+    )
+    service_centre = next((p for p in platforms if p.kind == Kind.SERVICE_CENTRE), None)
+    hub = next((p for p in platforms if p.kind == Kind.HUB), None)
+    if hub is not None:
+        hub.listed_centres = [p for p in platforms if p.kind == Kind.CENTRE and p.parent_id == hub.pk]
+    return service_centre, hub
+
+
 def home_overview() -> dict:
-    platforms = TransferPlatform.objects.published()
+    service_centre, hub = tto_network()
     return {
-        "service_centre": platforms.filter(kind=TransferPlatform.Kind.SERVICE_CENTRE).first(),
-        "hub": platforms.filter(kind=TransferPlatform.Kind.HUB)
-        .prefetch_related(
-            Prefetch(
-                "centres",
-                queryset=platforms.filter(kind=TransferPlatform.Kind.CENTRE),
-                to_attr="listed_centres",
-            )
-        )
-        .first(),
+        "service_centre": service_centre,
+        "hub": hub,
         "districts": districts_with_counts(),
         "indicators": Indicator.objects.published().filter(is_featured=True).prefetch_related("sources"),
         "milestones": Milestone.objects.published()[:3],
