@@ -2,46 +2,23 @@
 
 from collections.abc import Callable, Iterable
 
-from django.db.models import OuterRef, QuerySet, StringAgg, Subquery, Value
+from django.utils.translation import get_language
 
-from .filters import field_choices
+from xuhui_portal.links import LinkedTable
 
+from .models import Source, TechField
 
-def with_field_slugs(queryset: QuerySet, relation: str) -> QuerySet:
-    """`queryset` with each record's `field_slugs`: the slugs of the technology fields its
-    many-to-many `relation` links it to, comma-separated (a slug holds no comma), or None.
-
-    A correlated subquery in the same SELECT: cards get their fields without a query of their
-    own (a prefetch would also build a model and a related manager per field and card).
-    """
-    link = queryset.model._meta.get_field(relation)
-    own, other = link.m2m_field_name(), link.m2m_reverse_field_name()
-    slugs = (
-        link.remote_field.through.objects.filter(**{own: OuterRef("pk")})
-        .order_by()
-        .values(own)
-        .annotate(slugs=StringAgg(f"{other}__slug", Value(",")))
-        .values("slugs")
-    )
-    return queryset.annotate(field_slugs=Subquery(slugs))
+#: Technology fields and sources as cards and API records name them (xuhui_portal/links.py).
+TECH_FIELDS = LinkedTable(TechField, "slug", "name_zh", "name_en")
+SOURCES = LinkedTable(Source, "key")
 
 
-def annotated_slugs(record) -> list[str]:
-    """The slugs `with_field_slugs` put on a record."""
-    return record.field_slugs.split(",") if record.field_slugs else []
-
-
-def attach_field_names(
-    records: Iterable, slugs_of: Callable[[object], Iterable[str]] = annotated_slugs
-) -> None:
-    """Set each record's `field_names`: the names of its technology fields (`slugs_of(record)`),
-    in this language and in the fields' display order.
-
-    The names come from the field filter's choices, which are read once per content version
-    and language.
-    """
-    place = {slug: (order, name) for order, (slug, name) in enumerate(field_choices())}
+def attach_field_names(records: Iterable, field_ids: Callable[[object], Iterable[int]]) -> None:
+    """Set each record's `field_names`: the names of its technology fields (ids from
+    `field_ids(record)`), in this language and in the fields' display order."""
+    english = (get_language() or "").startswith("en")
     for record in records:
         record.field_names = [
-            name for _order, name in sorted(place[slug] for slug in slugs_of(record) if slug in place)
+            (english and name_en) or name_zh
+            for _slug, name_zh, name_en in TECH_FIELDS.in_order(field_ids(record))
         ]

@@ -1,6 +1,8 @@
 from rest_framework import serializers
 
-from xuhui_portal.api import DirectoryViewSet, RecordLinksMixin, link_id, link_to, slugs
+from districts.selectors import SOURCES, TECH_FIELDS
+from xuhui_portal.api import DirectoryViewSet, LinkedKeysField, RecordLinksMixin, link_id, link_to
+from xuhui_portal.links import with_link_ids
 
 from .filters import IncubatorFilter
 from .models import Incubator
@@ -14,8 +16,8 @@ class IncubatorSerializer(RecordLinksMixin, serializers.HyperlinkedModelSerializ
     operator_url = link_to("api:institution-detail", "operator")
     host_institution = link_id()
     host_institution_url = link_to("api:institution-detail", "host_institution")
-    focus_fields = slugs()
-    sources = slugs("key")
+    focus_fields = LinkedKeysField("focus_fields", TECH_FIELDS)
+    sources = LinkedKeysField("sources", SOURCES)
 
     class Meta:
         model = Incubator
@@ -54,10 +56,11 @@ class IncubatorViewSet(DirectoryViewSet):
     serializer_class = IncubatorSerializer
     filterset_class = IncubatorFilter
     csv_name = "incubators"
-    queryset = (
+    queryset = with_link_ids(
         Incubator.objects.published()
         .for_listing()
         .select_related("district", "operator", "host_institution")
-        .prefetch_related("focus_fields", "sources")
-        .order_by("name_zh", "pk")
+        .order_by("name_zh", "pk"),
+        "focus_fields",
+        "sources",
     )

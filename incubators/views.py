@@ -1,4 +1,5 @@
-from districts.selectors import attach_field_names, with_field_slugs
+from districts.selectors import attach_field_names
+from xuhui_portal.links import link_ids, with_link_ids
 from xuhui_portal.views import CanonicalDetailView, FacetedListView
 
 from .filters import IncubatorFilter
@@ -14,9 +15,9 @@ class IncubatorListView(FacetedListView):
     def paginate_queryset(self, queryset, page_size):
         # The page's cards only: the facets count the FilterSet's own queryset.
         paginator, page, object_list, is_paginated = super().paginate_queryset(
-            with_field_slugs(queryset, "focus_fields"), page_size
+            with_link_ids(queryset, "focus_fields"), page_size
         )
-        attach_field_names(object_list)
+        attach_field_names(object_list, lambda incubator: link_ids(incubator, "focus_fields"))
         return paginator, page, object_list, is_paginated
 
 

@@ -16,7 +16,7 @@ from transfers.models import TransferProject
 from xuhui_portal.models import PublicationState
 from xuhui_portal.throttling import AnonymousApiThrottle
 
-from .factories import make_district, make_field, make_incubator, make_project
+from .factories import make_district, make_field, make_incubator, make_project, make_source
 
 pytestmark = pytest.mark.django_db
 
@@ -151,6 +151,30 @@ def test_api_messages_are_english_unless_chinese_is_asked_for(client, db):
     ]
     assert english.startswith("A page number")
     assert english != chinese
+
+
+@pytest.mark.django_db
+def test_linked_fields_and_sources_follow_display_order_and_edits(client):
+    from datetime import date
+
+    later = make_field(slug="later", display_order=2)
+    first = make_field(slug="first", display_order=1)
+    old = make_source(key="OLD", published_on=date(2020, 1, 1))
+    new = make_source(key="NEW", published_on=date(2024, 1, 1))
+    project = make_project(fields_=[later, first], sources=[new, old])
+    incubator = make_incubator(focus_fields=[later, first], sources=[new, old])
+    for url in (f"/api/projects/{project.pk}/", f"/api/incubators/{incubator.pk}/"):
+        record = client.get(url).json()
+        assert (record.get("fields") or record["focus_fields"]) == ["first", "later"]
+        assert record["sources"] == ["OLD", "NEW"]
+    [listed] = client.get("/api/projects/").json()["results"]
+    assert (listed["fields"], listed["sources"]) == (["first", "later"], ["OLD", "NEW"])
+    later.display_order = 0
+    later.slug = "now-first"
+    later.save()
+    assert client.get(f"/api/projects/{project.pk}/").json()["fields"] == ["now-first", "first"]
+    project.fields.remove(first)
+    assert client.get(f"/api/projects/{project.pk}/").json()["fields"] == ["now-first"]
 
 
 class TestCsv:

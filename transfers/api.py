@@ -1,6 +1,8 @@
 from rest_framework import serializers
 
-from xuhui_portal.api import DirectoryViewSet, RecordLinksMixin, link_id, link_to, slugs
+from districts.selectors import SOURCES, TECH_FIELDS
+from xuhui_portal.api import DirectoryViewSet, LinkedKeysField, RecordLinksMixin, link_id, link_to, slugs
+from xuhui_portal.links import with_link_ids
 
 from .filters import PlatformFilter, ProjectFilter
 from .models import PlatformPartnership, TransferPlatform, TransferProject
@@ -73,8 +75,8 @@ class ProjectSerializer(RecordLinksMixin, serializers.HyperlinkedModelSerializer
     platform_url = link_to("api:platform-detail", "platform")
     district = link_id()
     district_url = link_to("api:district-detail", "district")
-    fields = slugs()
-    sources = slugs("key")
+    fields = LinkedKeysField("fields", TECH_FIELDS)
+    sources = LinkedKeysField("sources", SOURCES)
 
     class Meta:
         model = TransferProject
@@ -114,5 +116,5 @@ class ProjectViewSet(DirectoryViewSet):
     filterset_class = ProjectFilter
     csv_name = "projects"
     # No select_related: links to the owner, platform and district need only their ids, which
-    # DRF reads from the project's own columns.
-    queryset = TransferProject.objects.published().for_listing().prefetch_related("fields", "sources")
+    # DRF reads from the project's own columns. Fields and sources come with the rows.
+    queryset = with_link_ids(TransferProject.objects.published().for_listing(), "fields", "sources")

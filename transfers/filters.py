@@ -128,11 +128,10 @@ class ProjectFilter(FacetedFilterSet):
 
     @staticmethod
     def attach_field_names(projects: list) -> None:
-        """Set each project's `field_names`, its fields' slugs read from the project index."""
-        slugs = dict(
-            zip((p.pk for p in projects), get_index().field_keys([p.pk for p in projects]), strict=True)
-        )
-        attach_field_names(projects, lambda project: slugs[project.pk])
+        """Set each project's `field_names`, its fields read from the project index."""
+        fields = get_index().field_ids([project.pk for project in projects])
+        by_project = dict(zip((project.pk for project in projects), fields, strict=True))
+        attach_field_names(projects, lambda project: by_project[project.pk])
 
     def selection(self):
         """The filters applied to the index, or None when the database must answer."""

@@ -107,6 +107,7 @@ class MultiDimension:
     rows: np.ndarray  # the project position of each entry
     codes: np.ndarray  # the value code of each entry
     keys: list[str]
+    key_ids: list[int]  # the primary key of each key's record
     size: int  # number of projects
     #: The entries' codes grouped by project: project i's are codes_by_row[row_starts[i]:row_starts[i + 1]].
     codes_by_row: np.ndarray = dataclass_field(init=False)
@@ -117,10 +118,10 @@ class MultiDimension:
         self.codes_by_row = self.codes[by_row].astype(np.int32)
         self.row_starts = np.searchsorted(self.rows[by_row], np.arange(self.size + 1)).astype(np.int32)
 
-    def keys_at(self, positions: Iterable[int]) -> list[list[str]]:
-        """The keys of each project at `positions`."""
-        starts, codes, keys = self.row_starts, self.codes_by_row, self.keys
-        return [[keys[code] for code in codes[starts[p] : starts[p + 1]].tolist()] for p in positions]
+    def key_ids_at(self, positions: Iterable[int]) -> list[list[int]]:
+        """The primary keys of the values of each project at `positions`."""
+        starts, codes, key_ids = self.row_starts, self.codes_by_row, self.key_ids
+        return [[key_ids[code] for code in codes[starts[p] : starts[p + 1]].tolist()] for p in positions]
 
     def mask(self, keys: Iterable[str]) -> np.ndarray:
         wanted = np.zeros(len(self.keys), dtype=bool)
@@ -246,10 +247,10 @@ class ProjectIndex:
         """Positions of the given project ids, and which of the ids are in the index at all."""
         return _locate(self.ids, self._id_order, ids)
 
-    def field_keys(self, ids: list[int]) -> list[list[str]]:
-        """The field keys (slugs) of each project id; none for an id not in the index."""
+    def field_ids(self, ids: list[int]) -> list[list[int]]:
+        """The technology field ids of each project id; none for an id not in the index."""
         positions, found = self.locate(np.array(ids, dtype=np.int64))
-        at = iter(self.field.keys_at(positions.tolist()))
+        at = iter(self.field.key_ids_at(positions.tolist()))
         return [next(at) if hit else [] for hit in found.tolist()]
 
     def without_fields(self) -> int:
@@ -375,7 +376,7 @@ def _fields(ids: np.ndarray, using: str | None) -> MultiDimension:
     links = np.fromiter(chain.from_iterable(pairs), dtype=np.int64).reshape(-1, 2)
     positions, found = _locate(ids, np.argsort(ids, kind="stable"), links[:, 0])
     codes = np.searchsorted(np.array(field_ids, dtype=np.int64), links[found, 1])
-    return MultiDimension(positions, codes, [field_slugs[pk] for pk in field_ids], len(ids))
+    return MultiDimension(positions, codes, [field_slugs[pk] for pk in field_ids], field_ids, len(ids))
 
 
 _indexes: dict[str, ProjectIndex] = {}

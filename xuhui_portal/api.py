@@ -14,9 +14,11 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+
+from .links import LinkedTable, link_ids
 
 #: Rows fetched per database round trip while streaming a CSV.
 CSV_CHUNK = 2000
@@ -77,6 +79,20 @@ def link_to(view_name: str, source: str) -> serializers.HyperlinkedRelatedField:
 def link_id() -> serializers.PrimaryKeyRelatedField:
     """The id of an optional linked record (null when there is none)."""
     return serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+
+
+@extend_schema_field(serializers.ListField(child=serializers.CharField()))
+class LinkedKeysField(serializers.Field):
+    """Linked records (fields, sources) as a list of their slugs or keys, in display order,
+    from the ids that `with_link_ids` puts on each record: no prefetch (xuhui_portal/links.py).
+    The `table`'s first column is the key."""
+
+    def __init__(self, relation: str, table: LinkedTable, **kwargs):
+        self.relation, self.table = relation, table
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, record) -> list[str]:
+        return [key for key, *_others in self.table.in_order(link_ids(record, self.relation))]
 
 
 def slugs(slug_field: str = "slug") -> serializers.SlugRelatedField:

@@ -10,13 +10,14 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from districts.models import Indicator, InnovationDistrict, Institution, Milestone
-from districts.selectors import attach_field_names, with_field_slugs
+from districts.selectors import attach_field_names
 from incubators.filters import IncubatorFilter
 from incubators.models import Incubator
 from transfers.filters import ProjectFilter
 from transfers.models import TransferPlatform, TransferProject
 from transfers.project_index import get_index
 
+from .links import link_ids, with_link_ids
 from .models import PublicationState
 from .search import search_queryset
 
@@ -64,11 +65,11 @@ def project_preview(filter_name: str, slug: str) -> Preview:
 
 def incubator_preview(district: InnovationDistrict) -> Preview:
     """The district's first INCUBATOR_PREVIEW published incubators (by name), as cards."""
-    incubators = with_field_slugs(
+    incubators = with_link_ids(
         Incubator.objects.published().for_listing().select_related("district"), "focus_fields"
     )
     shown = preview(IncubatorFilter, incubators, "incubators:list", INCUBATOR_PREVIEW, district=district.slug)
-    attach_field_names(shown.records)
+    attach_field_names(shown.records, lambda incubator: link_ids(incubator, "focus_fields"))
     return shown
 
 

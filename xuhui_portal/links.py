@@ -1,0 +1,74 @@
+"""Many-to-many links read in the same SELECT as the records that hold them.
+
+A card or an API record names its technology fields and sources. A prefetch reads them with a
+query per relation and builds a model and a related manager per linked record: 2.5 ms for the
+20 projects of an API page, more than the rest of the rows. Instead, each record carries the ids
+of its linked records (a correlated subquery, `with_link_ids`), and the linked tables, which are
+small, are read once per content version into a `LinkedTable`, in their display order.
+"""
+
+import threading
+
+from django.db import router
+from django.db.models import OuterRef, QuerySet, StringAgg, Subquery, TextField, Value
+from django.db.models.functions import Cast
+
+from .models import ContentVersion
+
+
+def with_link_ids(queryset: QuerySet, *relations: str) -> QuerySet:
+    """`queryset` with, for each many-to-many relation, `<relation>_link_ids`: the linked
+    records' ids, comma-separated (None when there are none)."""
+    annotations = {}
+    for relation in relations:
+        link = queryset.model._meta.get_field(relation)
+        own, other = link.m2m_field_name(), link.m2m_reverse_field_name()
+        ids = (
+            link.remote_field.through.objects.filter(**{own: OuterRef("pk")})
+            .order_by()
+            .values(own)
+            .annotate(ids=StringAgg(Cast(f"{other}_id", TextField()), Value(",")))
+            .values("ids")
+        )
+        annotations[f"{relation}_link_ids"] = Subquery(ids)
+    return queryset.annotate(**annotations)
+
+
+def link_ids(record, relation: str) -> list[int]:
+    """The ids `with_link_ids` put on a record."""
+    joined = getattr(record, f"{relation}_link_ids")
+    return [int(pk) for pk in joined.split(",")] if joined else []
+
+
+class LinkedTable:
+    """Some columns of every record of a small table (fields, sources), in its display order.
+
+    Read once per content version (and database), so an edit shows on the next request.
+    """
+
+    def __init__(self, model, *columns: str):
+        self.model = model
+        self.columns = columns
+        self._read: dict[str, tuple[int, dict[int, tuple]]] = {}
+        self._lock = threading.Lock()
+
+    def __deepcopy__(self, memo) -> "LinkedTable":
+        # One per table and process: serializer fields that hold it are deep-copied per request.
+        return self
+
+    def rows(self) -> dict[int, tuple]:
+        """{id: (place in display order, *columns)}."""
+        using = router.db_for_read(self.model)
+        version = ContentVersion.current(using)
+        read = self._read.get(using)
+        if read is None or read[0] != version:
+            with self._lock:
+                values = self.model._default_manager.using(using).values_list("pk", *self.columns)
+                read = (version, {pk: (place, *rest) for place, (pk, *rest) in enumerate(values)})
+                self._read[using] = read
+        return read[1]
+
+    def in_order(self, ids) -> list[tuple]:
+        """The columns of the records `ids` (unknown ids left out), in display order."""
+        rows = self.rows()
+        return [row[1:] for row in sorted(rows[pk] for pk in ids if pk in rows)]
