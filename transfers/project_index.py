@@ -137,6 +137,10 @@ class MultiDimension:
         return {key: n for key, n in zip(self.keys, tally, strict=True) if n}
 
 
+#: Characters of SearchText compared at a time (a 128 KB temporary).
+SCAN_BLOCK = 1 << 17
+
+
 class SearchText:
     """The CJK characters of every project's search columns, as one array.
 
@@ -195,10 +199,26 @@ class SearchText:
             in_title += titled
         return matching, in_title
 
+    def _occurrences(self, code: np.uint16) -> np.ndarray:
+        """Where the character `code` occurs, scanned a block at a time.
+
+        A whole-array comparison makes a 5 MB temporary at 100k projects, which the worker's
+        allocator maps fresh (and the kernel zeroes) on every search: 2.0 ms per scan, against
+        0.8 ms in blocks whose temporaries are reused (deploy/gunicorn.conf.py says why the
+        worker maps large blocks).
+        """
+        chars = self.chars
+        return np.concatenate(
+            [
+                np.flatnonzero(chars[start : start + SCAN_BLOCK] == code) + start
+                for start in range(0, len(chars), SCAN_BLOCK)
+            ]
+        )
+
     def _find(self, term: str, size: int) -> tuple[np.ndarray, np.ndarray]:
         codes = np.frombuffer(term.encode("utf-16-le"), dtype=np.uint16)
         anchor = int(np.argmin(self.frequency[codes]))
-        starts = np.flatnonzero(self.chars == codes[anchor]) - anchor
+        starts = self._occurrences(codes[anchor]) - anchor
         starts = starts[starts >= 0]
         for offset, code in enumerate(codes):
             if offset != anchor:
