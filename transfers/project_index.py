@@ -252,6 +252,7 @@ class ProjectIndex:
     search_text: SearchText
     _id_order: np.ndarray = dataclass_field(init=False)
     _orders: dict = dataclass_field(init=False, default_factory=dict)
+    _counts: dict = dataclass_field(init=False, default_factory=dict)
     _lock: threading.Lock = dataclass_field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self):
@@ -291,6 +292,14 @@ class ProjectIndex:
             amounts = self.amount_cents[disclosed & (dimension.codes == code)]
             sums[key] = (Decimal(int(amounts.sum())) / 100 if len(amounts) else None, len(amounts))
         return sums
+
+    def counts_of_all(self, name: str, empty_key: str | None = None) -> dict[str, int]:
+        """Projects per key of the dimension `name`, over all projects (the unfiltered list's
+        facets), counted once per index."""
+        with self._lock:
+            if (name, empty_key) not in self._counts:
+                self._counts[name, empty_key] = getattr(self, name).counts(self.everything(), empty_key)
+            return dict(self._counts[name, empty_key])
 
     def ordered(self, key: str) -> np.ndarray:
         """All positions sorted by `key` (year, -year, amount, -amount, name, -name), unknown values
@@ -473,6 +482,8 @@ class Selection:
         return rows
 
     def facet_counts(self, name: str, empty_key: str | None = None) -> dict[str, int]:
+        if all(filter_name == name for filter_name in self.masks):  # the facet counts every project
+            return self.index.counts_of_all(name, empty_key)
         return getattr(self.index, name).counts(self.matching(without=name), empty_key)
 
     def ids(self, ordering: str | None) -> np.ndarray:

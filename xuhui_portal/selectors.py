@@ -94,7 +94,7 @@ def districts_with_counts(*prefetch: str) -> list[InnovationDistrict]:
         .prefetch_related(*prefetch)
     )
     index = get_index()
-    project_counts = index.district.counts(index.everything())
+    project_counts = index.counts_of_all("district")
     for district in districts:
         district.n_projects = project_counts.get(district.slug, 0)
     return districts

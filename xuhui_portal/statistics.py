@@ -100,7 +100,7 @@ def incubators_by_district() -> Chart:
 
 def projects_by_field() -> Chart:
     index = get_index()
-    counts = index.field.counts(index.everything())
+    counts = index.counts_of_all("field")
     bars = [
         Bar(
             tech_field.name,
@@ -146,7 +146,7 @@ def projects_by_year() -> Chart:
 
 def projects_by_stage() -> Chart:
     index = get_index()
-    bars, total = _stage_bars(index.stage.counts(index.everything()))
+    bars, total = _stage_bars(index.counts_of_all("stage"))
     return Chart(
         "projects-by-stage",
         str(CHART_TITLES["projects-by-stage"]),
