@@ -231,6 +231,22 @@ def test_a_cached_api_response_costs_one_round_trip_to_redis(client, db, setting
     assert response["X-Cache"] == "HIT" and calls == ["execute"]
 
 
+def test_a_redis_failure_in_the_api_lookup_pipeline_still_answers(
+    client, db, settings, redis_cache, monkeypatch
+):
+    import redis
+
+    settings.PAGE_CACHE_SECONDS = 60
+    assert client.get("/api/fields/")["X-Cache"] == "MISS"  # the generation is known from now on
+
+    def fail(self, *args, **kwargs):
+        raise redis.ConnectionError("Redis went away")
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", fail)
+    response = client.get("/api/fields/")
+    assert response.status_code == 200 and "results" in response.json()
+
+
 class TestDatabaseUnavailable:
     @pytest.fixture
     def broken(self, monkeypatch):

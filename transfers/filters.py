@@ -4,7 +4,6 @@ from django.utils.translation import gettext_lazy as _
 
 from districts.filters import district_choices, field_choices
 from districts.models import Institution
-from districts.selectors import attach_field_names
 from xuhui_portal.filters import (
     Facet,
     FacetedFilterSet,
@@ -125,13 +124,6 @@ class ProjectFilter(FacetedFilterSet):
         if selection is None:
             return super().facet_counts(facet)
         return selection.facet_counts(facet.name, facet.null_value)
-
-    @staticmethod
-    def attach_field_names(projects: list) -> None:
-        """Set each project's `field_names`, its fields read from the project index."""
-        fields = get_index().field_ids([project.pk for project in projects])
-        by_project = dict(zip((project.pk for project in projects), fields, strict=True))
-        attach_field_names(projects, lambda project: by_project[project.pk])
 
     def selection(self):
         """The filters applied to the index, or None when the database must answer."""

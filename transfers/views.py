@@ -3,7 +3,7 @@ from itertools import groupby
 from django.db.models import Prefetch
 
 from districts.models import Institution
-from xuhui_portal.selectors import project_preview
+from xuhui_portal.selectors import attach_project_field_names, project_preview
 from xuhui_portal.views import CanonicalDetailView, FacetedListView
 
 from .filters import PlatformFilter, ProjectFilter
@@ -102,7 +102,7 @@ class ProjectListView(FacetedListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        self.filterset.attach_field_names(context["object_list"])
+        attach_project_field_names(context["object_list"])
         return context
 
 

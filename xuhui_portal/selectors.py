@@ -73,6 +73,14 @@ def incubator_preview(district: InnovationDistrict) -> Preview:
     return shown
 
 
+def attach_project_field_names(projects: list) -> None:
+    """Set each published project's `field_names`, its field links read from the project index."""
+    field_ids = dict(
+        zip((p.pk for p in projects), get_index().field_ids([p.pk for p in projects]), strict=True)
+    )
+    attach_field_names(projects, lambda project: field_ids[project.pk])
+
+
 def count_per_district(queryset: QuerySet) -> Subquery:
     """A correlated COUNT of `queryset`'s rows in the outer district (one index lookup per district).
 
