@@ -2,7 +2,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
-from django.urls import reverse
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +17,7 @@ from xuhui_portal.models import (
     tracked_history,
     validate_no_parent_loop,
 )
+from xuhui_portal.reversing import record_url
 
 
 class Source(TrackedModel):
@@ -116,7 +116,7 @@ class InnovationDistrict(SearchableRecord):
         ordering = ["display_order"]
 
     def get_absolute_url(self) -> str:
-        return reverse("districts:detail", kwargs={"slug": self.slug})
+        return record_url("districts:detail", slug=self.slug)
 
     def search_parts(self) -> tuple[list[str], list[str]]:
         titles, _bodies = super().search_parts()
@@ -195,7 +195,7 @@ class Institution(SearchableRecord):
         ]
 
     def get_absolute_url(self) -> str:
-        return reverse("districts:institution-detail", kwargs={"pk": self.pk, "slug": self.slug})
+        return record_url("districts:institution-detail", pk=self.pk, slug=self.slug)
 
     def clean(self):
         super().clean()

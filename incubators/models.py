@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from districts.models import Institution, TechField, optional_district
 from xuhui_portal.models import SearchableRecord, choice_label, tracked_history
+from xuhui_portal.reversing import record_url
 
 
 class IncubatorRecognition(models.TextChoices):
@@ -117,7 +117,7 @@ class Incubator(SearchableRecord):
         return choice_label(self.Recognition, self.recognition)
 
     def get_absolute_url(self) -> str:
-        return reverse("incubators:detail", kwargs={"pk": self.pk, "slug": self.slug})
+        return record_url("incubators:detail", pk=self.pk, slug=self.slug)
 
     def search_parts(self) -> tuple[list[str], list[str]]:
         titles, _bodies = super().search_parts()

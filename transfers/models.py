@@ -1,6 +1,5 @@
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from districts.models import Institution, TechField, optional_district
@@ -11,6 +10,7 @@ from xuhui_portal.models import (
     tracked_history,
     validate_no_parent_loop,
 )
+from xuhui_portal.reversing import record_url
 
 #: What public pages read: the condition of the partial indexes below.
 PUBLISHED = Q(publication_state="published")
@@ -82,7 +82,7 @@ class TransferPlatform(SearchableRecord):
         ]
 
     def get_absolute_url(self) -> str:
-        return reverse("transfers:platform-detail", kwargs={"pk": self.pk, "slug": self.slug})
+        return record_url("transfers:platform-detail", pk=self.pk, slug=self.slug)
 
     def clean(self):
         super().clean()
@@ -278,7 +278,7 @@ class TransferProject(SearchableRecord):
         return choice_label(self.TransferMode, self.transfer_mode)
 
     def get_absolute_url(self) -> str:
-        return reverse("transfers:project-detail", kwargs={"pk": self.pk, "slug": self.slug})
+        return record_url("transfers:project-detail", pk=self.pk, slug=self.slug)
 
     def search_parts(self) -> tuple[list[str], list[str]]:
         titles, _bodies = super().search_parts()

@@ -3,10 +3,11 @@
 import html
 import json
 import re
+from functools import lru_cache
 
 from django import template
 from django.urls import translate_url
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from xuhui_portal.formatting import money, number
@@ -38,20 +39,26 @@ def highlight(text: str, query: str) -> str:
     length as the displayed text for the characters we mark, so the spans line up.
     """
     text = str(text or "")
-    terms = [term.text for term in parse_query(query or "")]
-    if not terms:
-        return escape(text)
+    pattern = _terms_pattern(query or "")
+    if pattern is None:
+        return mark_safe(html.escape(text))
     folded = normalise(text)
     if len(folded) != len(text):
-        return escape(text)
-    pattern = re.compile("|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True)))
+        return mark_safe(html.escape(text))
     pieces, last = [], 0
     for match in pattern.finditer(folded):
-        pieces.append(escape(text[last : match.start()]))
-        pieces.append(f"<mark>{escape(text[match.start() : match.end()])}</mark>")
+        pieces.append(html.escape(text[last : match.start()]))
+        pieces.append(f"<mark>{html.escape(text[match.start() : match.end()])}</mark>")
         last = match.end()
-    pieces.append(escape(text[last:]))
+    pieces.append(html.escape(text[last:]))
     return mark_safe("".join(pieces))
+
+
+@lru_cache(maxsize=64)
+def _terms_pattern(query: str) -> re.Pattern | None:
+    """The query's terms as one pattern, longest first; a list page highlights 40 texts a query."""
+    terms = sorted((term.text for term in parse_query(query)), key=len, reverse=True)
+    return re.compile("|".join(re.escape(term) for term in terms)) if terms else None
 
 
 register.filter("money", money)

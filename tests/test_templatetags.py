@@ -1,0 +1,71 @@
+"""Template helpers that list pages call on every card: the same output as the plain way."""
+
+import pytest
+from django.test import override_settings
+from django.urls import NoReverseMatch, include, path, reverse, set_script_prefix
+from django.utils.safestring import SafeString
+from django.utils.translation import override
+
+from xuhui_portal.reversing import record_url
+from xuhui_portal.templatetags.portal import highlight
+
+from .factories import make_district, make_incubator, make_institution, make_platform, make_project
+
+#: A URL configuration with the project pages elsewhere (for the settings-change test).
+urlpatterns = [path("elsewhere/", include("transfers.urls"))]
+
+
+@pytest.mark.parametrize("query", ["", "   ", "!!"])
+def test_highlight_without_terms_escapes_once(query):
+    marked = highlight('<b>"A" & 磁波</b>', query)
+    assert isinstance(marked, SafeString)
+    assert marked == "&lt;b&gt;&quot;A&quot; &amp; 磁波&lt;/b&gt;"
+
+
+def test_highlight_marks_every_term_longest_first_across_scripts():
+    marked = highlight("磁波刀 Magnetic 磁波 <x>", "磁波刀 磁波 MAGNET")
+    assert marked == "<mark>磁波刀</mark> <mark>Magnet</mark>ic <mark>磁波</mark> &lt;x&gt;"
+    # Traditional text is matched by a Simplified query, and the other way round.
+    assert highlight("精準無創", "精准") == "<mark>精準</mark>無創"
+    assert highlight("精准无创", "無創") == "精准<mark>无创</mark>"
+
+
+@pytest.mark.django_db
+def test_record_urls_are_what_reverse_gives_in_each_language():
+    records = [
+        (make_district(slug="west-bund"), "districts:detail", {"slug": "west-bund"}),
+        (make_institution(slug="fudan"), "districts:institution-detail", None),
+        (make_incubator(slug="inno_1"), "incubators:detail", None),
+        (make_platform(slug="hub"), "transfers:platform-detail", None),
+        (make_project(slug="p-1"), "transfers:project-detail", None),
+    ]
+    for language in ["zh-hans", "en"]:
+        with override(language):
+            for record, viewname, kwargs in records:
+                kwargs = kwargs or {"pk": record.pk, "slug": record.slug}
+                assert record.get_absolute_url() == reverse(viewname, kwargs=kwargs)
+    with override("en"):
+        assert make_project(slug="p-2").get_absolute_url().startswith("/en/projects/")
+
+
+@pytest.mark.django_db
+def test_record_urls_follow_the_script_prefix_and_url_settings():
+    project = make_project(slug="p-1")
+    with override("zh-hans"):
+        plain = project.get_absolute_url()
+        set_script_prefix("/portal/")
+        try:
+            assert project.get_absolute_url() == "/portal" + plain
+        finally:
+            set_script_prefix("/")
+        assert project.get_absolute_url() == plain
+        with override_settings(ROOT_URLCONF=__name__):
+            assert project.get_absolute_url() == f"/elsewhere/projects/{project.pk}-p-1/"
+        assert project.get_absolute_url() == plain
+
+
+def test_arguments_a_template_cannot_hold_go_through_reverse():
+    with pytest.raises(NoReverseMatch):
+        record_url("transfers:project-detail", pk=1, slug="not a slug")
+    with override("en"):
+        assert record_url("transfers:project-detail", pk=7, slug="a-b") == "/en/projects/7-a-b/"
