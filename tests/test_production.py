@@ -8,7 +8,7 @@ import sys
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.test import Client
 
 from xuhui_portal import db_router, selectors
@@ -298,9 +298,19 @@ class TestDatabaseUnavailable:
 def test_postgresql_statement_timeout_is_below_the_worker_timeout(monkeypatch):
     monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "7000")
     config = database("postgres://portal@db.example.org:5432/portal")
-    assert config["OPTIONS"]["options"] == "-c statement_timeout=7000"
+    assert config["OPTIONS"]["options"] == "-c statement_timeout=7000 -c max_parallel_workers_per_gather=0"
+    monkeypatch.setenv("DB_PARALLEL_WORKERS", "2")
+    assert database("postgres://db.example.org/portal")["OPTIONS"]["options"].endswith("_per_gather=2")
     assert config["CONN_HEALTH_CHECKS"] is True
     assert "options" not in database("sqlite:///portal.sqlite3").get("OPTIONS", {})
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL session setting")
+def test_postgresql_sessions_run_queries_without_parallel_workers():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone() == ("0",)
 
 
 def test_one_log_line_per_request(client, caplog):
