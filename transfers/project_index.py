@@ -275,13 +275,17 @@ class ProjectIndex:
         return [next(at) if hit else [] for hit in found.tolist()]
 
     def without_fields(self) -> int:
-        """How many projects have no field."""
-        return len(self) - len(np.unique(self.field.rows))
+        """How many projects have no field (no entries between their start and the next's)."""
+        return int(np.count_nonzero(np.diff(self.field.row_starts) == 0))
 
     def year_counts(self) -> dict[int, int]:
-        """Projects per known year, in year order."""
-        years, counts = np.unique(self.year[self.year != MISSING], return_counts=True)
-        return dict(zip(years.tolist(), counts.tolist(), strict=True))
+        """Projects per known year, in year order (a tally, not np.unique's sort of every year)."""
+        known = self.year[self.year != MISSING]
+        if not len(known):
+            return {}
+        first = int(known.min())
+        tally = np.bincount(known - first).tolist()
+        return {first + offset: n for offset, n in enumerate(tally) if n}
 
     def amounts_by(self, name: str) -> dict[str, tuple[Decimal | None, int]]:
         """Per key of a dimension: the sum of the disclosed amounts (万元) and how many there are."""
