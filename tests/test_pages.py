@@ -4,6 +4,8 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from districts.models import InnovationDistrict
@@ -216,6 +218,28 @@ class TestIncubatorList:
         # Choosing a district does not shrink its own facet, but narrows the others.
         assert self.facet(client, "district", district=["west"]) == {"west": 2, "fenglin": 1, "unknown": 1}
         assert self.facet(client, "field", district=["west"]) == {"ai": 2, "bio": 1}
+
+    def test_counts_over_every_incubator_are_read_once_per_content_version(self, client):
+        def group_bys(**params) -> int:
+            """Facet queries: incubators counted per group (the page's own count is a COUNT(*))."""
+            with CaptureQueriesContext(connection) as queries:
+                client.get("/incubators/", params)
+            return sum('COUNT("incubators_incubator"."id")' in query["sql"] for query in queries)
+
+        # Unfiltered: the field facet, and the four short ones (district…) counted together.
+        assert group_bys() == 2
+        assert group_bys() == 0
+        # A district chosen: its own facet counts every incubator (once), the others the district's.
+        assert group_bys(district="fenglin") == 3
+        assert group_bys(district="fenglin") == 2
+        assert group_bys(district="west") == 2
+        # An edit changes the content version: the next request counts again.
+        added = make_incubator(name_zh="戊", district=self.fenglin, status=Incubator.Status.PREPARING)
+        assert self.facet(client, "district") == {"west": 2, "fenglin": 2, "unknown": 1}
+        assert self.facet(client, "status") == {"operating": 3, "preparing": 2}
+        added.publication_state = PublicationState.DRAFT
+        added.save()
+        assert self.facet(client, "status") == {"operating": 3, "preparing": 1}
 
     def test_facet_counts_are_exact_for_many_to_many(self, client):
         assert self.facet(client, "field") == {"ai": 2, "bio": 2}
