@@ -20,7 +20,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .models import ContentVersion
+from .models import PerContentVersion
 from .search import MAX_QUERY_LENGTH, search_queryset
 
 #: The most options one facet shows (the largest counts first when there are more).
@@ -190,8 +190,8 @@ def _evaluate_choices_once(field) -> None:
             holder.choices = evaluated
 
 
-#: {(FilterSet class, database, base queryset conditions, facet): (content version, counts)}
-_COUNTS_OVER_ALL_RECORDS: dict[tuple, tuple[int, dict]] = {}
+#: Counts by (FilterSet class, base queryset conditions, facet).
+_COUNTS_OVER_ALL_RECORDS = PerContentVersion()
 
 
 class FacetedFilterSet(django_filters.FilterSet):
@@ -276,13 +276,7 @@ class FacetedFilterSet(django_filters.FilterSet):
         base queryset (its conditions: a list of published records, say).
         """
         using = router.db_for_read(self._meta.model)
-        version = ContentVersion.current(using)
-        cache_key = (type(self), using, self.queryset.query.where, key)
-        counted = _COUNTS_OVER_ALL_RECORDS.get(cache_key)
-        if counted is None or counted[0] != version:
-            counted = (version, count())
-            _COUNTS_OVER_ALL_RECORDS[cache_key] = counted
-        return counted[1]
+        return _COUNTS_OVER_ALL_RECORDS.get(using, (type(self), self.queryset.query.where, key), count)
 
     def all_facet_counts(self) -> dict[str, dict[str, int]]:
         """Every facet's counts, {facet name: {option: records}}.
@@ -421,22 +415,21 @@ def choices_from(queryset_factory: Callable[[], QuerySet], field: str = "name", 
     offers hundreds of institutions, and reading them on every request was most of its time.
     The version is read from the database on each request, so a change shows at once.
     """
-    built = {"version": None, "by_language": {}, "model": None}
+    options_by_language = PerContentVersion()
+    model = None  # known after the first call; building a queryset on every call costs
 
     def choices():
-        if built["model"] is None:
-            built["model"] = queryset_factory().model
-        version = ContentVersion.current(router.db_for_read(built["model"]))
-        if built["version"] != version:
-            built.update(version=version, by_language={})
+        nonlocal model
+        if model is None:
+            model = queryset_factory().model
         language = get_language() or ""
-        if language not in built["by_language"]:
+
+        def options() -> list:
             english = language.startswith("en")
             rows = queryset_factory().values_list("slug", f"{field}_zh", f"{field}_en")
-            options = [(slug, (english and name_en) or name_zh) for slug, name_zh, name_en in rows]
-            if unknown_label is not None:
-                options.append((UNKNOWN, unknown_label))
-            built["by_language"][language] = options
-        return list(built["by_language"][language])
+            listed = [(slug, (english and name_en) or name_zh) for slug, name_zh, name_en in rows]
+            return listed if unknown_label is None else [*listed, (UNKNOWN, unknown_label)]
+
+        return list(options_by_language.get(router.db_for_read(model), language, options))
 
     return choices

@@ -7,13 +7,11 @@ of its linked records (a correlated subquery, `with_link_ids`), and the linked t
 small, are read once per content version into a `LinkedTable`, in their display order.
 """
 
-import threading
-
 from django.db import router
 from django.db.models import OuterRef, QuerySet, StringAgg, Subquery, TextField, Value
 from django.db.models.functions import Cast
 
-from .models import ContentVersion
+from .models import PerContentVersion
 
 
 def with_link_ids(queryset: QuerySet, *relations: str) -> QuerySet:
@@ -49,8 +47,7 @@ class LinkedTable:
     def __init__(self, model, *columns: str):
         self.model = model
         self.columns = columns
-        self._read: dict[str, tuple[int, dict[int, tuple]]] = {}
-        self._lock = threading.Lock()
+        self._rows = PerContentVersion()
 
     def __deepcopy__(self, memo) -> "LinkedTable":
         # One per table and process: serializer fields that hold it are deep-copied per request.
@@ -59,14 +56,12 @@ class LinkedTable:
     def rows(self) -> dict[int, tuple]:
         """{id: (place in display order, *columns)}."""
         using = router.db_for_read(self.model)
-        version = ContentVersion.current(using)
-        read = self._read.get(using)
-        if read is None or read[0] != version:
-            with self._lock:
-                values = self.model._default_manager.using(using).values_list("pk", *self.columns)
-                read = (version, {pk: (place, *rest) for place, (pk, *rest) in enumerate(values)})
-                self._read[using] = read
-        return read[1]
+
+        def read() -> dict[int, tuple]:
+            values = self.model._default_manager.using(using).values_list("pk", *self.columns)
+            return {pk: (place, *rest) for place, (pk, *rest) in enumerate(values)}
+
+        return self._rows.get(using, None, read)
 
     def in_order(self, ids) -> list[tuple]:
         """The columns of the records `ids` (unknown ids left out), in display order."""

@@ -2,6 +2,8 @@
 
 import threading
 import time
+from collections.abc import Callable, Hashable
+from typing import TypeVar
 
 from concurrency.fields import AutoIncVersionField
 from django.conf import settings
@@ -14,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .slugs import unique_slug
+
+T = TypeVar("T")
 
 
 def validate_no_parent_loop(record: models.Model) -> None:
@@ -313,6 +317,27 @@ class ContentVersion(models.Model):
         if not cls.objects.using(using).filter(pk=cls.ROW).update(value=value):
             cls.objects.using(using).update_or_create(pk=cls.ROW, defaults={"value": value})
         forget_request_versions()
+
+
+class PerContentVersion:
+    """Values computed from the database and kept in the process until content changes.
+
+    Each value is kept per database and key with the content version it was computed at. The
+    version is read once per request, so an edit shows on the next request in every worker.
+    """
+
+    def __init__(self):
+        self._held: dict[tuple, tuple[int, object]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, using: str, key: Hashable, compute: Callable[[], T]) -> T:
+        version = ContentVersion.current(using)
+        held = self._held.get((using, key))
+        if held is None or held[0] != version:
+            with self._lock:
+                held = (version, compute())
+                self._held[using, key] = held
+        return held[1]
 
 
 #: Per thread, the versions read during the current request (None outside a request).
