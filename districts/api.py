@@ -1,7 +1,7 @@
 import django_filters
 from rest_framework import serializers, viewsets
 
-from xuhui_portal.api import DirectoryViewSet, RecordLinksMixin, link_id, link_to, slugs
+from xuhui_portal.api import DirectoryViewSet, RecordIdentityField, RecordLinksMixin, link_id, link_to, slugs
 from xuhui_portal.filters import UnknownOrSlugFilter
 
 from .filters import InstitutionFilter, district_choices
@@ -9,7 +9,7 @@ from .models import Indicator, InnovationDistrict, Institution, Milestone, Sourc
 
 
 class DistrictSerializer(RecordLinksMixin, serializers.HyperlinkedModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:district-detail")
+    url = RecordIdentityField(view_name="api:district-detail")
     focus_fields = slugs()
     anchor_institutions = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     sources = slugs("key")
@@ -50,7 +50,7 @@ class DistrictViewSet(DirectoryViewSet):
 
 
 class InstitutionSerializer(RecordLinksMixin, serializers.HyperlinkedModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:institution-detail")
+    url = RecordIdentityField(view_name="api:institution-detail")
     parent = link_id()
     parent_url = link_to("api:institution-detail", "parent")
     district = link_id()
@@ -108,7 +108,7 @@ class IndicatorFilter(django_filters.FilterSet):
 
 
 class IndicatorSerializer(serializers.HyperlinkedModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:indicator-detail")
+    url = RecordIdentityField(view_name="api:indicator-detail")
     district = link_id()
     district_url = link_to("api:district-detail", "district")
     sources = slugs("key")
@@ -160,7 +160,7 @@ class MilestoneFilter(django_filters.FilterSet):
 
 
 class MilestoneSerializer(serializers.HyperlinkedModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:milestone-detail")
+    url = RecordIdentityField(view_name="api:milestone-detail")
     district = link_id()
     district_url = link_to("api:district-detail", "district")
     sources = slugs("key")
@@ -193,7 +193,7 @@ class MilestoneViewSet(DirectoryViewSet):
 
 
 class FieldSerializer(serializers.HyperlinkedModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:field-detail")
+    url = RecordIdentityField(view_name="api:field-detail")
 
     class Meta:
         model = TechField
@@ -209,7 +209,7 @@ class FieldViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class SourceSerializer(serializers.HyperlinkedModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:source-detail")
+    url = RecordIdentityField(view_name="api:source-detail")
     report_url = serializers.CharField(
         source="url", read_only=True, help_text="Where the report was published, if known."
     )

@@ -1,7 +1,14 @@
 from rest_framework import serializers
 
 from districts.selectors import SOURCES, TECH_FIELDS
-from xuhui_portal.api import DirectoryViewSet, LinkedKeysField, RecordLinksMixin, link_id, link_to
+from xuhui_portal.api import (
+    DirectoryViewSet,
+    LinkedKeysField,
+    RecordIdentityField,
+    RecordLinksMixin,
+    link_id,
+    link_to,
+)
 from xuhui_portal.links import with_link_ids
 
 from .filters import IncubatorFilter
@@ -9,7 +16,7 @@ from .models import Incubator
 
 
 class IncubatorSerializer(RecordLinksMixin, serializers.HyperlinkedModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:incubator-detail")
+    url = RecordIdentityField(view_name="api:incubator-detail")
     district = link_id()
     district_url = link_to("api:district-detail", "district")
     operator = link_id()

@@ -9,7 +9,10 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.core.management import call_command
 from django.http import StreamingHttpResponse
+from django.urls import resolve
 from django.utils import timezone
+from rest_framework.reverse import reverse
+from rest_framework.test import APIRequestFactory
 
 from incubators.models import Incubator
 from transfers.models import TransferProject
@@ -72,6 +75,24 @@ def test_records_link_by_id_and_url_not_by_nesting(client, portal_data):
     project = client.get("/api/projects/1/").json()
     assert project["transfer_amount_wan"] is None
     assert project["platform_url"].endswith("/api/platforms/2/")
+
+
+@pytest.mark.parametrize("resource", [*RESOURCES, "milestones"])
+def test_links_are_what_drf_reverses_and_keep_a_format_override(client, portal_data, resource):
+    """Links are filled into a URL template per pattern (RecordLinkField): the same as DRF's."""
+    view_names = {}
+    for record in client.get(f"/api/{resource}/").json()["results"]:
+        for name, value in record.items():
+            if (name == "url" or name.endswith("_url")) and name != "web_url" and value:
+                path = value.removeprefix("http://testserver")
+                match = resolve(path)
+                view_names[name] = f"{match.namespace}:{match.url_name}"
+                request = APIRequestFactory().get(f"/api/{resource}/")
+                assert value == reverse(view_names[name], kwargs=match.kwargs, request=request)
+    assert "url" in view_names
+    # ?format=json: DRF carries the override into every link, and still does here.
+    record = client.get(f"/api/{resource}/", {"format": "json"}).json()["results"][0]
+    assert record["url"].endswith("?format=json")
 
 
 def test_only_published_records(client, db):

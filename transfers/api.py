@@ -1,7 +1,15 @@
 from rest_framework import serializers
 
 from districts.selectors import SOURCES, TECH_FIELDS
-from xuhui_portal.api import DirectoryViewSet, LinkedKeysField, RecordLinksMixin, link_id, link_to, slugs
+from xuhui_portal.api import (
+    DirectoryViewSet,
+    LinkedKeysField,
+    RecordIdentityField,
+    RecordLinksMixin,
+    link_id,
+    link_to,
+    slugs,
+)
 from xuhui_portal.links import with_link_ids
 
 from .filters import PlatformFilter, ProjectFilter
@@ -17,7 +25,7 @@ class PartnerSerializer(serializers.ModelSerializer):
 
 
 class PlatformSerializer(RecordLinksMixin, serializers.HyperlinkedModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:platform-detail")
+    url = RecordIdentityField(view_name="api:platform-detail")
     parent = link_id()
     parent_url = link_to("api:platform-detail", "parent")
     district = link_id()
@@ -68,7 +76,7 @@ class PlatformViewSet(DirectoryViewSet):
 
 
 class ProjectSerializer(RecordLinksMixin, serializers.HyperlinkedModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:project-detail")
+    url = RecordIdentityField(view_name="api:project-detail")
     owner_institution = link_id()
     owner_institution_url = link_to("api:institution-detail", "owner_institution")
     platform = link_id()
