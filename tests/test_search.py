@@ -1,12 +1,14 @@
 """Chinese-aware search: script folding, short queries, aliases, English, AND, rank, exactness."""
 
+import unicodedata
+
 import pytest
 from django.db import connection
 
 from districts.models import InnovationDistrict, Institution, InstitutionAlias
 from incubators.models import Incubator
 from transfers.models import TransferProject
-from xuhui_portal.search import document_tokens, normalise, parse_query, search_queryset
+from xuhui_portal.search import _nfkc, document_tokens, normalise, parse_query, search_queryset
 
 from .factories import make_district, make_incubator, make_institution, make_project
 
@@ -21,6 +23,26 @@ def projects(query):
 
 def test_normalise_folds_script_case_and_width():
     assert normalise("徐匯 復旦 ＳＪＴＵ West") == "徐汇 复旦 sjtu west"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "项目（2019年），精准：无创；好！吗？\u3000结束",
+        "，\u0301（\u0308 ）\u20dd：",  # combining marks after the replaced punctuation
+        "ＳＪＴＵ①㎡ﬁ，磁波",  # still not NFKC after the replacements: the full normalisation
+        "e\u0301，a\u030a",  # decomposed letters to compose
+        "",
+    ],
+)
+def test_the_quick_nfkc_gives_what_nfkc_gives(text):
+    assert _nfkc(text) == unicodedata.normalize("NFKC", text)
+
+
+def test_the_quick_nfkc_agrees_on_every_character_alone_and_after_the_replaced_marks():
+    characters = [chr(code) for code in range(0x10000) if not 0xD800 <= code < 0xE000]
+    texts = [*characters, *(mark + c for mark in "，（）：；！？\u3000" for c in characters[0x300:0x370])]
+    assert [text for text in texts if _nfkc(text) != unicodedata.normalize("NFKC", text)] == []
 
 
 def test_tokens_are_characters_bigrams_and_words():
