@@ -512,3 +512,23 @@ def test_the_home_page_names_the_service_centre_and_the_hub_with_its_published_c
     html = client.get("/").content.decode()
     assert f'<a href="{centre.get_absolute_url()}">技术转移服务中心</a>' in html
     assert "Backed by the Transfer Hub with 3 transfer centres." in client.get("/en/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_home_page_totals_are_counted_once_per_content_version(client):
+    def totals() -> tuple[dict, int]:
+        with CaptureQueriesContext(connection) as queries:
+            counts = client.get("/").context["counts"]
+        tables = ('FROM "incubators_incubator"', 'FROM "districts_institution"')
+        return counts, sum("COUNT(*)" in q["sql"] and any(t in q["sql"] for t in tables) for q in queries)
+
+    make_incubator()
+    make_institution()
+    assert totals() == ({"incubators": 1, "institutions": 1, "projects": 0}, 2)
+    assert totals() == ({"incubators": 1, "institutions": 1, "projects": 0}, 0)
+    draft = make_incubator(publication_state=PublicationState.DRAFT)
+    make_institution()
+    assert totals() == ({"incubators": 1, "institutions": 2, "projects": 0}, 2)
+    draft.publication_state = PublicationState.PUBLISHED
+    draft.save()
+    assert totals()[0]["incubators"] == 2

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.db import router
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
@@ -18,7 +19,7 @@ from transfers.models import TransferPlatform, TransferProject
 from transfers.project_index import get_index
 
 from .links import link_ids, with_link_ids
-from .models import PublicationState
+from .models import PerContentVersion, PublicationState
 from .search import search_queryset
 
 PUBLISHED = PublicationState.PUBLISHED
@@ -130,12 +131,24 @@ def home_overview() -> dict:
         "districts": districts_with_counts(),
         "indicators": Indicator.objects.published().filter(is_featured=True).prefetch_related("sources"),
         "milestones": Milestone.objects.published()[:3],
-        "counts": {
+        "counts": {**directory_totals(), "projects": len(get_index())},
+    }
+
+
+#: Published incubators and institutions, counted once per content version.
+_TOTALS = PerContentVersion()
+
+
+def directory_totals() -> dict[str, int]:
+    """How many incubators and institutions are published (the home page's figures)."""
+
+    def count() -> dict[str, int]:
+        return {
             "incubators": Incubator.objects.published().count(),
             "institutions": Institution.objects.published().count(),
-            "projects": len(get_index()),
-        },
-    }
+        }
+
+    return dict(_TOTALS.get(router.db_for_read(Incubator), None, count))
 
 
 @dataclass
