@@ -14,11 +14,11 @@ from districts.models import Indicator, InnovationDistrict, Institution, Milesto
 from districts.selectors import attach_field_names
 from incubators.filters import IncubatorFilter
 from incubators.models import Incubator
+from incubators.selectors import incubator_cards, name_focus_fields, with_focus_field_ids
 from transfers.filters import ProjectFilter
 from transfers.models import TransferPlatform, TransferProject
 from transfers.project_index import get_index
 
-from .links import link_ids, with_link_ids
 from .models import PerContentVersion, PublicationState
 from .search import search_queryset
 
@@ -66,11 +66,9 @@ def project_preview(filter_name: str, slug: str) -> Preview:
 
 def incubator_preview(district: InnovationDistrict) -> Preview:
     """The district's first INCUBATOR_PREVIEW published incubators (by name), as cards."""
-    incubators = with_link_ids(
-        Incubator.objects.published().for_listing().select_related("district"), "focus_fields"
-    )
+    incubators = with_focus_field_ids(incubator_cards())
     shown = preview(IncubatorFilter, incubators, "incubators:list", INCUBATOR_PREVIEW, district=district.slug)
-    attach_field_names(shown.records, lambda incubator: link_ids(incubator, "focus_fields"))
+    name_focus_fields(shown.records)
     return shown
 
 
