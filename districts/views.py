@@ -1,8 +1,8 @@
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.views.generic import DetailView, ListView
 
 from incubators.models import Incubator
-from transfers.models import PlatformPartnership, TransferPlatform, TransferProject
+from transfers.models import PlatformPartnership, TransferPlatform
 from xuhui_portal.charts import draw_bar_chart
 from xuhui_portal.selectors import (
     count_per_district,
@@ -66,6 +66,22 @@ class InstitutionListView(FacetedListView):
 class InstitutionDetailView(CanonicalDetailView):
     template_name = "districts/institution_detail.html"
 
+    def get_context_data(self, **kwargs):
+        institution = self.object
+        # The incubators it operates or hosts, in one read rather than one per role.
+        incubators = list(
+            Incubator.objects.published()
+            .filter(Q(operator=institution) | Q(host_institution=institution))
+            .only("name_zh", "name_en", "slug", "operator_id", "host_institution_id")
+        )
+        return super().get_context_data(
+            **kwargs,
+            operated_incubators=[i for i in incubators if i.operator_id == institution.pk],
+            hosted_incubators=[i for i in incubators if i.host_institution_id == institution.pk],
+            # A university can own thousands of projects: the page previews them and links to the list.
+            projects=project_preview("institution", institution.slug),
+        )
+
     def get_queryset(self):
         return Institution.objects.select_related("district", "parent").prefetch_related(
             "aliases",
@@ -80,19 +96,6 @@ class InstitutionDetailView(CanonicalDetailView):
                     platform__publication_state="published"
                 ).select_related("platform"),
                 to_attr="listed_partnerships",
-            ),
-            Prefetch(
-                "owned_projects",
-                queryset=TransferProject.objects.published().select_related("platform"),
-                to_attr="listed_projects",
-            ),
-            Prefetch(
-                "operated_incubators", queryset=Incubator.objects.published(), to_attr="listed_operated"
-            ),
-            Prefetch(
-                "hosted_incubators",
-                queryset=Incubator.objects.published(),
-                to_attr="listed_hosted_incubators",
             ),
             Prefetch(
                 "anchored_districts",

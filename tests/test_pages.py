@@ -456,6 +456,32 @@ def test_a_district_page_previews_its_incubators_and_projects(client):
 
 
 @pytest.mark.django_db
+def test_an_institution_page_previews_its_projects_and_links_to_all(client, django_assert_max_num_queries):
+    from xuhui_portal.selectors import PROJECT_PREVIEW
+
+    institution = make_institution()
+    for year in range(2000, 2000 + PROJECT_PREVIEW + 3):
+        make_project(owner_institution=institution, year=year)
+    make_project(owner_institution=institution, publication_state=PublicationState.DRAFT)
+    make_project()  # another institution's
+    make_incubator(name_zh="自营孵化器", operator=institution)
+    make_incubator(name_zh="托管孵化器", host_institution=institution)
+    make_incubator(name_zh="草稿孵化器", operator=institution, publication_state=PublicationState.DRAFT)
+    client.get(institution.get_absolute_url())  # the first read after an edit rebuilds the index
+    with django_assert_max_num_queries(10):
+        response = client.get(institution.get_absolute_url())
+    html = response.content.decode()
+    projects = response.context["projects"]
+    assert projects.count == PROJECT_PREVIEW + 3
+    assert [p.year for p in projects.records] == list(range(2000 + PROJECT_PREVIEW + 2, 2002, -1))
+    assert f"本机构全部 {PROJECT_PREVIEW + 3} 个转化项目" in html
+    assert f'href="/projects/?institution={institution.slug}"' in html
+    assert [i.name_zh for i in response.context["operated_incubators"]] == ["自营孵化器"]
+    assert [i.name_zh for i in response.context["hosted_incubators"]] == ["托管孵化器"]
+    assert "草稿孵化器" not in html
+
+
+@pytest.mark.django_db
 def test_tags_and_facet_options_escape_names(client):
     field = make_field(name_zh="<b>领域</b>&", slug="escaped-field")
     make_project(fields_=[field])
