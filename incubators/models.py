@@ -106,6 +106,12 @@ class Incubator(SearchableRecord):
             models.Index(fields=["recognition", "recognition_batch"], name="incubators_recognition_batch"),
             # incubator list: sorting by name, recognition date and area
             models.Index(fields=["name_zh"], name="incubators_name_zh"),
+            # a district's incubators in name order (its page and the list filtered by district)
+            models.Index(
+                fields=["district", "name_zh", "id"],
+                condition=Q(publication_state="published"),
+                name="incubators_pub_district_name",
+            ),
             models.Index(fields=["recognized_on"], name="incubators_recognized_on"),
             models.Index(fields=["floor_area_m2"], name="incubators_floor_area"),
         ]

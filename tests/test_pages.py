@@ -205,6 +205,14 @@ class TestIncubatorList:
         assert self.names(client, district=["unknown"]) == ["丁"]
         assert self.names(client, district=["unknown", "fenglin"]) == ["丁", "丙"]
 
+    def test_district_filter_follows_a_renamed_slug_at_once(self, client):
+        assert self.names(client, district=["west"]) == ["乙", "甲"]
+        self.west.slug = "west-bund"
+        self.west.save()
+        assert self.names(client, district=["west-bund"]) == ["乙", "甲"]
+        response = client.get("/incubators/", {"district": "west"})
+        assert response.context["filter_errors"]  # no longer a district: said, not ignored
+
     def test_many_to_many_field_filter_gives_each_incubator_once(self, client):
         assert self.names(client, field=["ai", "bio"]) == ["丙", "乙", "甲"]
 

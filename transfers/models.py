@@ -267,6 +267,8 @@ class TransferProject(SearchableRecord):
             models.Index(
                 fields=["published_at", "id"], condition=PUBLISHED, name="transfers_project_pub_newest"
             ),
+            # sitemap.xml: the latest change among published projects, without reading them all.
+            models.Index(fields=["updated_at"], condition=PUBLISHED, name="transfers_project_pub_updated"),
             # (Two more, PostgreSQL only, in migration 0007: amount and year descending with unknown
             # values last, for the list's sort orders. SQLite cannot index NULLS LAST.)
         ]
