@@ -76,7 +76,19 @@ def random_query(rng: random.Random, catalogue: dict) -> QueryDict:
     if rng.random() < 0.4:
         params["q"] = rng.choice(["细胞", "免疫治疗", "影像", "治疗 平台", "細胞"])
     if rng.random() < 0.5:
-        params["ordering"] = rng.choice(["year", "-year", "amount", "-amount", "name", "-name"])
+        params["ordering"] = rng.choice(
+            [
+                "year",
+                "-year",
+                "amount",
+                "-amount",
+                "name",
+                "-name",
+                "year,name",
+                "-amount,-year",
+                "-name,amount",
+            ]
+        )
     return params
 
 

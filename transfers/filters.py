@@ -111,8 +111,7 @@ class ProjectFilter(FacetedFilterSet):
         selection = self.selection()
         if selection is None:
             return super().filter_queryset(queryset)
-        ordering = self.form.cleaned_data.get("ordering") or []
-        return IndexedProjects(queryset, selection.ids(ordering[0] if ordering else None))
+        return IndexedProjects(queryset, selection.ids(self.form.cleaned_data.get("ordering") or []))
 
     def all_facet_counts(self) -> dict[str, dict[str, int]]:
         if self.selection() is None:
@@ -128,10 +127,7 @@ class ProjectFilter(FacetedFilterSet):
     def selection(self):
         """The filters applied to the index, or None when the database must answer."""
         if not hasattr(self, "_selection"):
-            ordering = self.form.cleaned_data.get("ordering") or []
             try:
-                if len(ordering) > 1:
-                    raise UnsupportedFilter("ordering")
                 self._selection = select(get_index(), self.form.cleaned_data, self.search_hits)
             except UnsupportedFilter:
                 self._selection = None

@@ -42,6 +42,8 @@ from .models import TransferPlatform, TransferProject
 
 #: Stored for a missing year or amount; real years are ≥ 1949 and amounts ≥ 0.
 MISSING = -1
+#: A sort key for a missing value: after every known one, ascending or descending.
+UNKNOWN_LAST = np.iinfo(np.int64).max
 #: A search rank (query terms found in a title, at most MAX_TERMS) fits a byte: per-request
 #: arrays stay small, which matters because django-filter's reference cycles keep a request's
 #: FilterSet, and its arrays, until the garbage collector runs.
@@ -310,16 +312,19 @@ class ProjectIndex:
         last in both directions and ties broken by id, as the database sorts the list."""
         with self._lock:
             if key not in self._orders:
-                self._orders[key] = self._sort(key)
+                self._orders[key] = self.sort(np.arange(len(self.ids)), [key])
             return self._orders[key]
 
-    def _sort(self, key: str) -> np.ndarray:
-        descending = key.startswith("-")
-        column = {"year": self.year, "amount": self.amount_cents, "name": self.name_rank}[key.lstrip("-")]
-        missing = column == MISSING
-        values = -column if descending else column
-        # np.lexsort: the last key is the primary one.
-        return np.lexsort((self.ids, values, missing)).astype(np.int64)
+    def sort(self, positions: np.ndarray, keys: list[str]) -> np.ndarray:
+        """`positions` sorted by each key in turn (as `ordered`), then by id."""
+        columns = [self.ids[positions]]
+        for key in reversed(keys):
+            column = {"year": self.year, "amount": self.amount_cents, "name": self.name_rank}[key.lstrip("-")]
+            column = column[positions]
+            values = -column if key.startswith("-") else column
+            columns.append(np.where(column == MISSING, UNKNOWN_LAST, values))
+        # np.lexsort: the last column is the primary one.
+        return positions[np.lexsort(columns)].astype(np.int64)
 
 
 def _locate(ids: np.ndarray, id_order: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -490,12 +495,15 @@ class Selection:
             return self.index.counts_of_all(name, empty_key)
         return getattr(self.index, name).counts(self.matching(without=name), empty_key)
 
-    def ids(self, ordering: str | None) -> np.ndarray:
-        """Matching project ids in list order: `ordering`, else search rank, else the default."""
+    def ids(self, ordering: list[str]) -> np.ndarray:
+        """Matching project ids in list order: `ordering` (sort keys, the first foremost), else
+        search rank, else the default."""
         rows = self.matching()
-        if ordering:
-            order = self.index.ordered(ordering)
+        if len(ordering) == 1:  # a list's sort menu: the whole order is kept with the index
+            order = self.index.ordered(ordering[0])
             positions = order[rows[order]]
+        elif ordering:  # several keys (?ordering=year,name): only the matching projects are sorted
+            positions = self.index.sort(np.flatnonzero(rows), ordering)
         else:
             positions = np.flatnonzero(rows)
             if self.rank is not None:
