@@ -5,19 +5,31 @@ filters: the same records in the same order, and the same facet counts.
 """
 
 import random
+import re
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
+from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from transfers.filters import ProjectFilter
 from transfers.models import TransferProject
-from transfers.project_index import IndexedProjects, get_index
+from transfers.project_index import BUILT_FROM, IndexedProjects, build_index, get_index
 from xuhui_portal.filters import FacetedFilterSet
 from xuhui_portal.models import ContentVersion, PublicationState, end_request_versions, start_request_versions
+from xuhui_portal.page_cache import bump_generation
 
-from .factories import make_district, make_field, make_institution, make_platform, make_project
+from .factories import (
+    make_district,
+    make_field,
+    make_incubator,
+    make_institution,
+    make_platform,
+    make_project,
+)
 
 STAGES = TransferProject.Stage.values
 MODES = ["", *TransferProject.TransferMode.values]
@@ -178,6 +190,40 @@ def test_the_version_is_read_once_per_request_and_changes_with_content(catalogue
             ContentVersion.current()
     finally:
         end_request_versions()
+
+
+def test_the_index_is_rebuilt_for_what_it_reads_and_only_for_that(catalogue):
+    index = get_index()
+    make_incubator()  # other content: the pages' version moves, the projects' does not
+    assert get_index() is index
+    assert ContentVersion.current() != index.version
+    for change in (
+        lambda: make_project(),
+        lambda: TransferProject.objects.first().fields.add(make_field()),
+        lambda: make_district(),
+        lambda: make_platform(),
+        lambda: make_institution(),
+        lambda: catalogue["fields"][0].save(),
+    ):
+        change()
+        assert get_index() is not index
+        index = get_index()
+
+
+def test_built_from_names_every_table_the_build_reads(catalogue):
+    with CaptureQueriesContext(connection) as queries:
+        build_index(0)
+    read = {table for query in queries for table in re.findall(r'(?:FROM|JOIN) "(\w+)"', query["sql"])}
+    assert read == {apps.get_model(label)._meta.db_table for label in BUILT_FROM}
+
+
+def test_without_its_own_row_the_projects_version_is_the_general_one(catalogue):
+    make_project()
+    ContentVersion.objects.filter(pk=ContentVersion.PROJECTS_ROW).delete()  # e.g. an older backup
+    assert ContentVersion.of_projects() == ContentVersion.current()
+    bump_generation()  # bulk loads and restores: every version moves
+    assert ContentVersion.of_projects() == ContentVersion.current()
+    assert ContentVersion.objects.filter(pk=ContentVersion.PROJECTS_ROW).exists()
 
 
 def test_a_filtered_api_detail_holds_only_matching_records(client, catalogue):

@@ -6,10 +6,11 @@ thousands of rows, plus an exact COUNT: about 300 ms of PostgreSQL per page (see
 (about 25 MB per process at 100k projects, most of it the search text), the same exact answers
 take a few milliseconds, for any combination of filters and keywords.
 
-PostgreSQL (or SQLite) stays the source of truth. Every change to directory content writes a new
-`ContentVersion` in its own transaction; `get_index()` reads that one row and rebuilds the index
-when it differs from the version the index was built at, so each worker answers from committed
-data only. The rows a page shows are always read from the database by primary key.
+PostgreSQL (or SQLite) stays the source of truth. Every change to what the index is built from
+(`BUILT_FROM`) writes a new projects' version (`ContentVersion`) in its own transaction;
+`get_index()` reads it and rebuilds the index when it differs from the version the index was
+built at, so each worker answers from committed data only. The rows a page shows are always read
+from the database by primary key.
 
 The index holds what the filters and sorting need: stage, mode, district, platform, owner,
 fields, year and amount per project, and the project's place in each sort order. For keyword
@@ -417,14 +418,28 @@ def _fields(ids: np.ndarray, using: str | None) -> MultiDimension:
     return MultiDimension(positions, codes, [field_slugs[pk] for pk in field_ids], field_ids, len(ids))
 
 
+#: The tables `build_index` reads (model labels): a change to any of them writes a new projects'
+#: version (ContentVersion.PROJECTS_ROW), and the index is rebuilt; other content leaves it be.
+BUILT_FROM = frozenset(
+    model._meta.label_lower
+    for model in (
+        TransferProject,
+        TransferProject.fields.through,
+        TechField,
+        InnovationDistrict,
+        TransferPlatform,
+        Institution,
+    )
+)
+
 _indexes: dict[str, ProjectIndex] = {}
 _build_lock = threading.Lock()
 
 
 def get_index() -> ProjectIndex:
-    """The index for the database that reads go to, rebuilt first if content has changed."""
+    """The index for the database that reads go to, rebuilt first if its content has changed."""
     using = router.db_for_read(TransferProject)
-    version = ContentVersion.current(using)
+    version = ContentVersion.of_projects(using)
     index = _indexes.get(using)
     if index is not None and index.version == version:
         return index
@@ -440,7 +455,7 @@ def _build_consistent(using: str, version: int) -> ProjectIndex:
     """Build, then check the version again: a change committed meanwhile means build once more."""
     for _attempt in range(5):
         index = build_index(version, using)
-        latest = ContentVersion.current(using)
+        latest = ContentVersion.of_projects(using)
         if latest == version:
             break
         version = latest

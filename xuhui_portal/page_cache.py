@@ -51,21 +51,24 @@ def read_and_count(keys: list[str], throttle, counter_key: str) -> tuple[dict, i
     }, count
 
 
-def bump_generation(using: str | None = None) -> None:
-    """Content changed: new cache generation, and a new content version in the database.
+def bump_generation(using: str | None = None, projects: bool = True) -> None:
+    """Content changed: new cache generation, and a new content version in the database (and
+    of the projects' version too, unless the change cannot touch the project index).
 
     The database version is written in the caller's transaction, so in-process indexes
     (transfers/project_index.py) see the change exactly when it is committed.
     """
     from .models import ContentVersion
 
-    ContentVersion.bump(using)
+    ContentVersion.bump(using, projects=projects)
     cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
 
 
 def _content_changed(sender, using=None, **kwargs) -> None:
     if sender._meta.app_label in CONTENT_APPS:
-        bump_generation(using)
+        from transfers.project_index import BUILT_FROM
+
+        bump_generation(using, projects=sender._meta.label_lower in BUILT_FROM)
 
 
 def connect_invalidation() -> None:
