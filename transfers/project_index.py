@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from itertools import chain
+from itertools import chain, islice
 
 import numpy as np
 from django.db import router
@@ -89,8 +89,12 @@ class _Coder:
         self.codes = np.empty(size, dtype=np.int32)
         self.seen: dict = {}
 
-    def put(self, place: int, value) -> None:
-        self.codes[place] = -1 if value in (None, "") else self.seen.setdefault(value, len(self.seen))
+    def put(self, start: int, values: tuple) -> None:
+        """Code `values`, the column's values from position `start` on."""
+        seen = self.seen
+        self.codes[start : start + len(values)] = [
+            -1 if value is None or value == "" else seen.setdefault(value, len(seen)) for value in values
+        ]
 
     def dimension(self, length: int, keys: dict | None = None) -> Dimension:
         """The Dimension, its keys in the order of the values' text; `keys` maps values to keys."""
@@ -361,23 +365,22 @@ def build_index(version: int, using: str | None = None) -> ProjectIndex:
     ).order_by(F("year").desc(nulls_last=True), "name_zh", "pk")
     columns = ("pk", "stage", "transfer_mode", "district_id", "platform_id", "owner_institution_id")
     others = ("year", "transfer_amount_wan", "name_rank", "search_title", "search_text")
-    search_text, texts = SearchText(), []
+    search_text = SearchText()
+    reading = rows.values_list(*columns, *others).iterator(CHUNK)
     place = 0
-    for row in rows.values_list(*columns, *others).iterator(CHUNK):
-        if place == size:  # a project published since the count: the next version has it
-            break
-        ids[place] = row[0]
-        for coder, value in zip(single_valued.values(), row[1:6], strict=True):
-            coder.put(place, value)
-        year[place] = MISSING if row[6] is None else row[6]
-        amount_cents[place] = MISSING if row[7] is None else int(row[7] * 100)
-        name_rank[place] = row[8]
-        texts += _title_and_rest(row[9], row[10])
-        place += 1
-        if len(texts) == 2 * CHUNK:
-            search_text.add(texts)
-            texts = []
-    search_text.add(texts)
+    # A chunk at a time, column by column: a Python loop over 100k rows and their values was a
+    # third of the build.
+    while chunk := list(islice(reading, min(CHUNK, size - place))):  # none published since the count
+        end = place + len(chunk)
+        pk, *coded, years, amounts, ranks, titles, texts = zip(*chunk, strict=True)
+        ids[place:end] = pk
+        for coder, values in zip(single_valued.values(), coded, strict=True):
+            coder.put(place, values)
+        year[place:end] = [MISSING if value is None else value for value in years]
+        amount_cents[place:end] = [MISSING if value is None else int(value * 100) for value in amounts]
+        name_rank[place:end] = ranks
+        search_text.add(list(chain.from_iterable(map(_title_and_rest, titles, texts))))
+        place = end
     ids, year, amount_cents, name_rank = ids[:place], year[:place], amount_cents[:place], name_rank[:place]
     return ProjectIndex(
         version=version,
