@@ -326,6 +326,22 @@ class TestProjectList:
         assert self.names(client, ordering="-amount")[:2] == ["细胞疗法", "磁波刀"]
         assert self.names(client, ordering="year") == ["磁波刀", "未披露项目", "细胞疗法"]
 
+    @pytest.mark.parametrize("list_url", ["/incubators/", "/institutions/", "/api/projects/"])
+    def test_empty_sort_keys_are_left_out_on_every_list(self, client, list_url):
+        for ordering in (",,", "name,", ",-name"):
+            assert client.get(list_url, {"ordering": ordering}).status_code == 200
+
+    @pytest.mark.parametrize(("ordering", "same_as"), [(",,", ""), ("name,", "name"), (",-name", "-name")])
+    def test_empty_sort_keys_are_left_out(self, client, ordering, same_as):
+        assert self.names(client, ordering=ordering) == self.names(client, ordering=same_as)
+
+    def test_clearing_filters_drops_a_bad_sort_order_but_keeps_a_good_one(self, client):
+        bad = client.get("/projects/", {"ordering": "year,bogus", "stage": "transferred"})
+        assert bad.context["filter_errors"]
+        assert bad.context["clear_url"] == "?"
+        good = client.get("/projects/", {"ordering": "year", "stage": "transferred"})
+        assert good.context["clear_url"] == "?ordering=year"
+
     def test_stage_and_mode(self, client):
         assert self.names(client, stage="incubating") == ["细胞疗法"]
         assert self.names(client, mode="licence") == ["磁波刀"]

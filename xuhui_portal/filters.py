@@ -19,6 +19,7 @@ from django.utils.choices import CallableChoiceIterator
 from django.utils.text import format_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import BaseCSVField
 
 from .models import PerContentVersion
 from .search import MAX_QUERY_LENGTH, search_queryset
@@ -95,11 +96,25 @@ class SlugsFilter(django_filters.MultipleChoiceFilter):
         return qs.filter(pk__in=matching)
 
 
+class SortKeysField(BaseCSVField):
+    """`?ordering=year,name`: the sort keys in order, empty ones (`name,`, `,,`) left out.
+
+    django-filter's CSV field keeps them, as valid choices (the menu's "default order"), and
+    an empty key named no column to sort on: a server error on every list.
+    """
+
+    def clean(self, value):
+        keys = super().clean(value)
+        return None if keys is None else [key for key in keys if key]
+
+
 class NullsLastOrderingFilter(django_filters.OrderingFilter):
     """Sorting where unknown values (NULL) come last in both directions, on every database.
 
     The primary key breaks ties, so pages never overlap or skip records.
     """
+
+    base_field_class = SortKeysField
 
     def build_choices(self, fields, labels):
         # As django-filter's, but the descending labels stay lazy: built when the module loads,
@@ -377,9 +392,10 @@ class FacetedFilterSet(django_filters.FilterSet):
         return chips
 
     def clear_url(self) -> str:
-        """The same list with no filter (the sort order is kept)."""
+        """The same list with no filter (the sort order is kept, unless it is what was wrong)."""
         params = self._params()
-        return query_string({"ordering": params["ordering"]} if "ordering" in params else {})
+        keep = "ordering" in params and "ordering" not in self.form.errors
+        return query_string({"ordering": params["ordering"]} if keep else {})
 
     def _params(self) -> dict[str, list[str]]:
         """The submitted values of this FilterSet's own filters, without blanks or paging."""
