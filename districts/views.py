@@ -1,7 +1,7 @@
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.views.generic import DetailView, ListView
 
-from incubators.models import Incubator
+from incubators.selectors import incubators_run_by
 from transfers.models import PlatformPartnership, TransferPlatform
 from xuhui_portal.charts import draw_bar_chart
 from xuhui_portal.selectors import (
@@ -67,19 +67,13 @@ class InstitutionDetailView(CanonicalDetailView):
     template_name = "districts/institution_detail.html"
 
     def get_context_data(self, **kwargs):
-        institution = self.object
-        # The incubators it operates or hosts, in one read rather than one per role.
-        incubators = list(
-            Incubator.objects.published()
-            .filter(Q(operator=institution) | Q(host_institution=institution))
-            .only("name_zh", "name_en", "slug", "operator_id", "host_institution_id")
-        )
+        operated, hosted = incubators_run_by(self.object)
         return super().get_context_data(
             **kwargs,
-            operated_incubators=[i for i in incubators if i.operator_id == institution.pk],
-            hosted_incubators=[i for i in incubators if i.host_institution_id == institution.pk],
+            operated_incubators=operated,
+            hosted_incubators=hosted,
             # A university can own thousands of projects: the page previews them and links to the list.
-            projects=project_preview("institution", institution.slug),
+            projects=project_preview("institution", self.object.slug),
         )
 
     def get_queryset(self):

@@ -1,6 +1,7 @@
-"""Incubators as cards (templates/incubators/_cards.html): on the list and on district pages."""
+"""Incubators as cards (templates/incubators/_cards.html), on the list and on district pages, and
+as an institution page lists them."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from districts.selectors import attach_field_names
 from xuhui_portal.links import link_ids, with_link_ids
@@ -38,3 +39,16 @@ def with_focus_field_ids(incubators: QuerySet) -> QuerySet:
 def name_focus_fields(incubators) -> None:
     """Set each card's `field_names` from the ids `with_focus_field_ids` read."""
     attach_field_names(incubators, lambda incubator: link_ids(incubator, "focus_fields"))
+
+
+def incubators_run_by(institution) -> tuple[list[Incubator], list[Incubator]]:
+    """The published incubators `institution` operates, and those it hosts, in one query."""
+    incubators = list(
+        Incubator.objects.published()
+        .filter(Q(operator=institution) | Q(host_institution=institution))
+        .only("name_zh", "name_en", "slug", "operator_id", "host_institution_id")
+    )
+    return (
+        [incubator for incubator in incubators if incubator.operator_id == institution.pk],
+        [incubator for incubator in incubators if incubator.host_institution_id == institution.pk],
+    )
