@@ -121,32 +121,32 @@ def tto_network() -> tuple[TransferPlatform | None, TransferPlatform | None]:
     return service_centre, hub
 
 
+#: The home page's records and figures, read once per content version: a handful of small
+#: tables (districts, platforms, indicators, milestones) that change only when content does.
+_OVERVIEW = PerContentVersion()
+
+
 def home_overview() -> dict:
-    service_centre, hub = tto_network()
-    return {
-        "service_centre": service_centre,
-        "hub": hub,
-        "districts": districts_with_counts(),
-        "indicators": Indicator.objects.published().filter(is_featured=True).prefetch_related("sources"),
-        "milestones": Milestone.objects.published()[:3],
-        "counts": {**directory_totals(), "projects": len(get_index())},
-    }
+    """What the home page shows; shared, read-only, by every request until content changes."""
 
-
-#: Published incubators and institutions, counted once per content version.
-_TOTALS = PerContentVersion()
-
-
-def directory_totals() -> dict[str, int]:
-    """How many incubators and institutions are published (the home page's figures)."""
-
-    def count() -> dict[str, int]:
+    def read() -> dict:
+        service_centre, hub = tto_network()
         return {
-            "incubators": Incubator.objects.published().count(),
-            "institutions": Institution.objects.published().count(),
+            "service_centre": service_centre,
+            "hub": hub,
+            "districts": districts_with_counts(),
+            "indicators": list(
+                Indicator.objects.published().filter(is_featured=True).prefetch_related("sources")
+            ),
+            "milestones": list(Milestone.objects.published()[:3]),
+            "counts": {
+                "incubators": Incubator.objects.published().count(),
+                "institutions": Institution.objects.published().count(),
+                "projects": len(get_index()),
+            },
         }
 
-    return dict(_TOTALS.get(router.db_for_read(Incubator), None, count))
+    return dict(_OVERVIEW.get(router.db_for_read(InnovationDistrict), None, read))
 
 
 @dataclass
