@@ -44,7 +44,7 @@ class DistrictViewSet(DirectoryViewSet):
     filter_backends = []
     queryset = (
         InnovationDistrict.objects.published()
-        .for_listing()
+        .for_display()
         .prefetch_related("focus_fields", "anchor_institutions", "sources")
     )
 
@@ -90,7 +90,7 @@ class InstitutionViewSet(DirectoryViewSet):
     csv_name = "institutions"
     queryset = (
         Institution.objects.published()
-        .for_listing()
+        .for_display()
         .select_related("parent", "district")
         .prefetch_related("aliases", "sources")
         .order_by("kind", "name_zh", "pk")

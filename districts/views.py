@@ -59,7 +59,7 @@ class DistrictDetailView(DetailView):
 class InstitutionListView(FacetedListView):
     filterset_class = InstitutionFilter
     csv_view_name = "api:institution-csv"
-    queryset = Institution.objects.published().for_listing().select_related("district", "parent")
+    queryset = Institution.objects.published().select_related("district", "parent").for_display()
     template_name = "districts/institution_list.html"
 
 

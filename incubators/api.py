@@ -65,7 +65,7 @@ class IncubatorViewSet(DirectoryViewSet):
     csv_name = "incubators"
     queryset = with_link_ids(
         Incubator.objects.published()
-        .for_listing()
+        .for_display()
         .select_related("district", "operator", "host_institution")
         .order_by("name_zh", "pk"),
         "focus_fields",

@@ -21,6 +21,7 @@ from .factories import (
     make_institution,
     make_platform,
     make_project,
+    make_source,
 )
 
 
@@ -391,10 +392,23 @@ def test_query_count_does_not_grow_with_rows(client, django_assert_max_num_queri
 
 
 @pytest.mark.django_db
-def test_project_detail_query_count_is_small(client, django_assert_max_num_queries):
-    project = make_project()
-    with django_assert_max_num_queries(6):
-        assert client.get(project.get_absolute_url()).status_code == 200
+def test_a_project_page_reads_its_row_and_links_in_one_query(client, django_assert_num_queries):
+    fields = [make_field(name_zh="细胞治疗", display_order=2), make_field(name_zh="创新药", display_order=1)]
+    sources = [make_source(key="S2", headline="第二篇报道"), make_source(key="S1", headline="第一篇报道")]
+    project = make_project(fields_=fields, sources=sources)
+    url = project.get_absolute_url()
+    client.get(url)  # builds the project index and reads the fields and sources tables
+    with django_assert_num_queries(2):  # the content version, the project with its source ids
+        html = client.get(url).content.decode()
+    tags = re.search(r'<ul class="tags">(.*?)</ul>', html).group(1)
+    assert tags.index("创新药") < tags.index("细胞治疗")
+    assert html.index("S1") < html.index("S2") and "第一篇报道" in html
+
+    sources[0].headline = "更正后的报道"
+    sources[0].save()
+    project.sources.remove(sources[1])
+    html = client.get(url).content.decode()
+    assert "更正后的报道" in html and "第一篇报道" not in html
 
 
 def test_transferproject_has_the_search_columns():

@@ -68,7 +68,7 @@ class PlatformViewSet(DirectoryViewSet):
     csv_name = "platforms"
     queryset = (
         TransferPlatform.objects.published()
-        .for_listing()
+        .for_display()
         .select_related("parent", "district")
         .prefetch_related("host_institutions", "partnerships", "sources")
         .order_by("kind", "pk")
@@ -125,4 +125,4 @@ class ProjectViewSet(DirectoryViewSet):
     csv_name = "projects"
     # No select_related: links to the owner, platform and district need only their ids, which
     # DRF reads from the project's own columns. Fields and sources come with the rows.
-    queryset = with_link_ids(TransferProject.objects.published().for_listing(), "fields", "sources")
+    queryset = with_link_ids(TransferProject.objects.published().for_display(), "fields", "sources")

@@ -3,6 +3,8 @@ from itertools import groupby
 from django.db.models import Prefetch
 
 from districts.models import Institution
+from districts.selectors import SOURCES
+from xuhui_portal.links import link_ids, with_link_ids
 from xuhui_portal.selectors import attach_project_field_names, project_preview
 from xuhui_portal.views import CanonicalDetailView, FacetedListView
 
@@ -107,7 +109,16 @@ class ProjectListView(FacetedListView):
 
 
 class ProjectDetailView(CanonicalDetailView):
+    """A project's page: its row and linked records in one query; its fields from the project
+    index and its sources from the per-version table, as on the list (xuhui_portal/links.py)."""
+
     template_name = "transfers/project_detail.html"
-    queryset = TransferProject.objects.select_related(
-        "platform", "owner_institution", "district"
-    ).prefetch_related("fields", "sources")
+    queryset = with_link_ids(
+        TransferProject.objects.select_related("platform", "owner_institution", "district"), "sources"
+    )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        attach_project_field_names([self.object])
+        context["sources"] = SOURCES.records(link_ids(self.object, "sources"))
+        return context

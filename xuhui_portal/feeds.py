@@ -24,9 +24,9 @@ class NewlyPublishedFeed(Feed):
 
     def items(self):
         projects = (
-            TransferProject.objects.published().for_listing().order_by("-published_at", "-pk")[:FEED_SIZE]
+            TransferProject.objects.published().for_display().order_by("-published_at", "-pk")[:FEED_SIZE]
         )
-        incubators = Incubator.objects.published().for_listing().order_by("-published_at", "-pk")[:FEED_SIZE]
+        incubators = Incubator.objects.published().for_display().order_by("-published_at", "-pk")[:FEED_SIZE]
         merged = sorted(
             chain(projects, incubators), key=lambda record: (record.published_at, record.pk), reverse=True
         )

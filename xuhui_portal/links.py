@@ -48,6 +48,7 @@ class LinkedTable:
         self.model = model
         self.columns = columns
         self._rows = PerContentVersion()
+        self._records = PerContentVersion()
 
     def __deepcopy__(self, memo) -> "LinkedTable":
         # One per table and process: serializer fields that hold it are deep-copied per request.
@@ -67,3 +68,18 @@ class LinkedTable:
         """The columns of the records `ids` (unknown ids left out), in display order."""
         rows = self.rows()
         return [row[1:] for row in sorted(rows[pk] for pk in ids if pk in rows)]
+
+    def records(self, ids) -> list:
+        """The records `ids` themselves (unknown ids left out), in display order.
+
+        The instances are shared by every request until content changes: read them, never
+        change them.
+        """
+        using = router.db_for_read(self.model)
+
+        def read() -> dict:
+            return {record.pk: record for record in self.model._default_manager.using(using)}
+
+        records = self._records.get(using, None, read)
+        rows = self.rows()
+        return [records[pk] for _place, pk in sorted((rows[pk][0], pk) for pk in ids if pk in rows)]

@@ -102,11 +102,21 @@ class DirectoryQuerySet(models.QuerySet):
     def published(self):
         return self.filter(publication_state=PublicationState.PUBLISHED)
 
-    def for_listing(self):
-        """Without the search columns: lists never show them, and they are most of a row's size."""
-        if issubclass(self.model, SearchableRecord):
-            return self.defer(*SearchableRecord.SEARCH_FIELDS)
-        return self
+    def for_display(self):
+        """Without the search columns, of these records and of those selected with them: no page
+        shows them, and they are most of a row's size."""
+        related = self.query.select_related
+        paths = [""] + [f"{name}__" for name in related] if isinstance(related, dict) else [""]
+        model_at = {"": self.model}
+        for name in paths[1:]:
+            model_at[name] = self.model._meta.get_field(name[:-2]).related_model
+        deferred = [
+            path + column
+            for path in paths
+            if issubclass(model_at[path], SearchableRecord)
+            for column in SearchableRecord.SEARCH_FIELDS
+        ]
+        return self.defer(*deferred) if deferred else self
 
 
 class DirectoryRecord(Bilingual, TrackedModel):

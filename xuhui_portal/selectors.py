@@ -175,7 +175,7 @@ def site_search(query: str) -> list[SearchGroup]:
     ]
     groups = []
     for label, queryset, list_name in kinds:
-        matches = search_queryset(queryset.for_listing(), query).order_by("-search_rank", "name_zh", "pk")
+        matches = search_queryset(queryset.for_display(), query).order_by("-search_rank", "name_zh", "pk")
         count = matches.count()
         if count:
             list_url = f"{reverse(list_name)}?{urlencode({'q': query})}" if list_name else None
@@ -183,7 +183,7 @@ def site_search(query: str) -> list[SearchGroup]:
     # Projects through the project list's own filter (the index: thousands of hits at 100k
     # projects), in its order, so the group starts as the list it links to.
     projects = (
-        TransferProject.objects.published().for_listing().select_related("platform", "owner_institution")
+        TransferProject.objects.published().select_related("platform", "owner_institution").for_display()
     )
     found = preview(ProjectFilter, projects, "transfers:project-list", GROUP_SIZE, q=query)
     if found.count:

@@ -27,7 +27,7 @@ class CanonicalDetailView(DetailView):
     """
 
     def get_queryset(self):
-        return super().get_queryset().published()
+        return super().get_queryset().published().for_display()
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
