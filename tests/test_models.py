@@ -282,3 +282,17 @@ def test_choice_labels_are_djangos():
                 for value in values:
                     record = model(**{name: value})
                     assert getattr(record, f"get_{name}_display")() == Model._get_FIELD_display(record, field)
+
+
+def test_for_display_leaves_out_the_search_columns_of_the_records_selected_with_them():
+    project = make_project(platform=make_platform(), district=make_district())
+    shown = TransferProject.objects.select_related("platform", "district", "owner_institution").for_display()
+    sql = str(shown.query)
+    assert "search_text" not in sql and "search_document" not in sql and "search_title" not in sql
+    assert '"transfers_transferplatform"."name_zh"' in sql and '"districts_innovationdistrict"."slug"' in sql
+    record = shown.get(pk=project.pk)
+    assert (record.platform.name_zh, record.district.slug) == (
+        project.platform.name_zh,
+        project.district.slug,
+    )
+    assert "search_text" in str(TransferProject.objects.select_related("platform").query)
