@@ -109,8 +109,8 @@ class ProjectListView(FacetedListView):
 
 
 class ProjectDetailView(CanonicalDetailView):
-    """A project's page: its row and linked records in one query; its fields from the project
-    index and its sources from the per-version table, as on the list (xuhui_portal/links.py)."""
+    """A project's page in one query (its row, its platform, owner and district, its sources'
+    ids); its fields from the project index, its sources from the per-version table."""
 
     template_name = "transfers/project_detail.html"
     queryset = with_link_ids(

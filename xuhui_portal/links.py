@@ -77,9 +77,9 @@ class LinkedTable:
         """
         using = router.db_for_read(self.model)
 
-        def read() -> dict:
-            return {record.pk: record for record in self.model._default_manager.using(using)}
+        def read() -> dict[int, tuple]:
+            records = self.model._default_manager.using(using)
+            return {record.pk: (place, record) for place, record in enumerate(records)}
 
         records = self._records.get(using, None, read)
-        rows = self.rows()
-        return [records[pk] for _place, pk in sorted((rows[pk][0], pk) for pk in ids if pk in rows)]
+        return [record for _place, record in sorted(records[pk] for pk in ids if pk in records)]
