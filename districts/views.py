@@ -1,9 +1,12 @@
+from django.db import router
 from django.db.models import Prefetch
+from django.http import Http404
 from django.views.generic import DetailView, ListView
 
 from incubators.selectors import incubators_run_by
 from transfers.models import PlatformPartnership, TransferPlatform
 from xuhui_portal.charts import draw_bar_chart
+from xuhui_portal.models import PerContentVersion
 from xuhui_portal.selectors import (
     count_per_district,
     districts_with_counts,
@@ -24,8 +27,25 @@ class DistrictListView(ListView):
         return districts_with_counts("focus_fields", "anchor_institutions")
 
 
+#: Every published district with what its page lists (anchors, platforms, figures, milestones,
+#: fields, sources), read once per content version: seven small queries that change only with content.
+_DISTRICT_PAGES = PerContentVersion()
+
+
 class DistrictDetailView(DetailView):
     template_name = "districts/district_detail.html"
+
+    def get_object(self, queryset=None):
+        """The district of the URL's slug, from the districts held for this content version;
+        the instances are shared by requests, so the page only reads them."""
+        using = router.db_for_read(InnovationDistrict)
+        districts = _DISTRICT_PAGES.get(
+            using, None, lambda: {district.slug: district for district in self.get_queryset()}
+        )
+        district = districts.get(self.kwargs["slug"])
+        if district is None:
+            raise Http404
+        return district
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

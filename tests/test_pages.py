@@ -494,6 +494,27 @@ def test_a_district_page_previews_its_incubators_and_projects(client):
 
 
 @pytest.mark.django_db
+def test_a_district_page_reads_the_district_once_per_content_version(client):
+    district = make_district(name_zh="漕河泾园区")
+    make_platform(name_zh="第一平台", district=district)
+    url = district.get_absolute_url()
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    tables = {"districts_innovationdistrict", "transfers_transferplatform", "districts_indicator"}
+    assert not [q for q in queries if any(f'FROM "{table}"' in q["sql"] for table in tables)]
+
+    make_platform(name_zh="第二平台", district=district)
+    district.name_zh = "漕河泾科创园区"
+    district.save()
+    html = client.get(url).content.decode()
+    assert "漕河泾科创园区" in html and "第一平台" in html and "第二平台" in html
+    district.publication_state = PublicationState.DRAFT
+    district.save()
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db
 def test_an_institution_page_previews_its_projects_and_links_to_all(client, django_assert_max_num_queries):
     from xuhui_portal.selectors import PROJECT_PREVIEW
 

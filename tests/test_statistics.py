@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import resolve
 
 from xuhui_portal import statistics
@@ -70,6 +72,23 @@ def test_a_change_in_the_database_changes_the_chart(data, client):
     make_incubator(district=data["fenglin"])
     after = client.get("/statistics/incubators-by-district.csv").content.decode()
     assert "枫林,0," in before and "枫林,1," in after
+
+
+def test_the_statistics_page_is_read_once_per_content_version_and_language(data, client):
+    assert "枫林" in client.get("/statistics/").content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/statistics/")
+    assert len(queries) == 1  # the content version
+    english = client.get("/en/statistics/").content.decode()
+    assert 'href="/en/incubators/?district=' in english and 'href="/incubators/?district=' not in english
+
+    data["fenglin"].short_name_zh = "枫林生命健康街区"
+    data["fenglin"].save()
+    make_incubator(district=data["fenglin"])
+    chart = next(
+        c for c in client.get("/statistics/").context["charts"] if c.chart.slug == "incubators-by-district"
+    )
+    assert {bar.label: bar.value for bar in chart.chart.bars}["枫林生命健康街区"] == 1
 
 
 def test_every_bar_links_to_the_list_it_counts(data, client):

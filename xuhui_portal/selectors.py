@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from districts.models import Indicator, InnovationDistrict, Institution, Milestone
@@ -19,6 +20,7 @@ from transfers.filters import ProjectFilter
 from transfers.models import TransferPlatform, TransferProject
 from transfers.project_index import get_index
 
+from . import charts, statistics
 from .models import PerContentVersion, PublicationState
 from .search import search_queryset
 
@@ -147,6 +149,40 @@ def home_overview() -> dict:
         }
 
     return dict(_OVERVIEW.get(router.db_for_read(InnovationDistrict), None, read))
+
+
+def district_map_context() -> dict:
+    """The districts with their counts, placed on the schematic map (or listed when unplaced)."""
+    spots, unplaced = [], []
+    for district in districts_with_counts():
+        position = charts.MAP_POSITIONS.get(district.slug)
+        if position is None:
+            unplaced.append(district)
+        else:
+            spots.append({"district": district, "x": position[0], "y": position[1]})
+    return {"map_spots": spots, "unplaced": unplaced}
+
+
+#: The statistics page's figures, charts and map, per content version and language (the charts'
+#: labels and links are in the page's language).
+_STATISTICS = PerContentVersion()
+
+
+def statistics_overview() -> dict:
+    """What the statistics page shows; shared, read-only, by every request until content changes."""
+
+    def read() -> dict:
+        groups = {}
+        indicators = Indicator.objects.published().select_related("district").prefetch_related("sources")
+        for indicator in indicators:
+            groups.setdefault(str(indicator.get_theme_display()), []).append(indicator)
+        return {
+            "indicator_groups": list(groups.items()),
+            "charts": [charts.draw_bar_chart(chart) for chart in statistics.all_charts()],
+            **district_map_context(),
+        }
+
+    return dict(_STATISTICS.get(router.db_for_read(Indicator), get_language(), read))
 
 
 @dataclass

@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
-from districts.models import Indicator, Milestone
+from districts.models import Milestone
 
-from . import charts, selectors, statistics
+from . import selectors, statistics
 from .api import csv_lines
 from .search import MAX_QUERY_LENGTH
 
@@ -149,28 +149,8 @@ def server_error(request):
     return HttpResponse(render_to_string(template), status=status, headers=headers)
 
 
-def district_map_context() -> dict:
-    """The districts with their counts, placed on the schematic map (or listed when unplaced)."""
-    spots, unplaced = [], []
-    for district in selectors.districts_with_counts():
-        position = charts.MAP_POSITIONS.get(district.slug)
-        if position is None:
-            unplaced.append(district)
-        else:
-            spots.append({"district": district, "x": position[0], "y": position[1]})
-    return {"map_spots": spots, "unplaced": unplaced}
-
-
 def statistics_page(request):
-    groups = {}
-    for indicator in Indicator.objects.published().select_related("district").prefetch_related("sources"):
-        groups.setdefault(indicator.get_theme_display(), []).append(indicator)
-    ctx = {
-        "indicator_groups": list(groups.items()),
-        "charts": [charts.draw_bar_chart(chart) for chart in statistics.all_charts()],
-        **district_map_context(),
-    }
-    return render(request, "statistics.html", ctx)
+    return render(request, "statistics.html", selectors.statistics_overview())
 
 
 def statistics_csv(request, slug: str):
