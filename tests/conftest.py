@@ -1,7 +1,15 @@
+import random
+from decimal import Decimal
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import translation
+
+from transfers.models import TransferProject
+from xuhui_portal.models import PublicationState
+
+from .factories import make_district, make_field, make_institution, make_platform, make_project
 
 
 @pytest.fixture(autouse=True)
@@ -31,3 +39,32 @@ def _default_language():
     """A request to an /en/ page leaves English active in the thread; the next test starts in Chinese."""
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture
+def catalogue(db):
+    """40 projects over every dimension, with unknown values, shared names and a draft."""
+    rng = random.Random(7)
+    districts = [make_district() for _ in range(3)]
+    platforms = [make_platform() for _ in range(3)]
+    institutions = [make_institution() for _ in range(4)]
+    fields = [make_field() for _ in range(4)]
+    for n in range(40):
+        make_project(
+            name_zh=rng.choice(["细胞治疗平台", "免疫疗法", "医学影像系统", f"项目{n}"]),
+            stage=rng.choice(TransferProject.Stage.values),
+            transfer_mode=rng.choice(["", *TransferProject.TransferMode.values]),
+            district=rng.choice([*districts, None]),
+            platform=rng.choice([*platforms, None]),
+            owner_institution=rng.choice([*institutions, None]),
+            year=rng.choice([None, 2019, 2021, 2023, 2024]),
+            transfer_amount_wan=rng.choice(
+                [None, Decimal("0"), Decimal("12.5"), Decimal("300.25"), Decimal("80")]
+            ),
+            summary_zh=rng.choice(["基于细胞的治疗", "影像诊断", "免疫治疗新方法"]),
+            fields_=rng.sample(fields, rng.randint(0, 2)),
+        )
+    make_project(
+        name_zh="草稿细胞", publication_state=PublicationState.DRAFT, stage=TransferProject.Stage.values[0]
+    )
+    return {"districts": districts, "platforms": platforms, "institutions": institutions, "fields": fields}

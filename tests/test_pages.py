@@ -382,12 +382,17 @@ def _one_district():
     ],
 )
 def test_query_count_does_not_grow_with_rows(client, django_assert_max_num_queries, url, make):
+    """Counted once the content's per-version reads are done (the first request after a change
+    brings the project index and the per-version tables up to date: tested on their own)."""
     make(0)
-    with django_assert_max_num_queries(20) as one_row:
+    client.get(url)
+    with django_assert_max_num_queries(10) as one_row:
         client.get(url)
+    queries = len(one_row.captured_queries)  # a request clears the connection's query log
     for n in range(50):
         make(n)
-    with django_assert_max_num_queries(len(one_row.captured_queries)):
+    client.get(url)
+    with django_assert_max_num_queries(queries):
         client.get(url)
 
 

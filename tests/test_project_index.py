@@ -6,7 +6,6 @@ filters: the same records in the same order, and the same facet counts.
 
 import random
 import re
-from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -33,33 +32,6 @@ from .factories import (
 
 STAGES = TransferProject.Stage.values
 MODES = ["", *TransferProject.TransferMode.values]
-
-
-@pytest.fixture
-def catalogue(db):
-    """40 projects over every dimension, with unknown values, shared names and a draft."""
-    rng = random.Random(7)
-    districts = [make_district() for _ in range(3)]
-    platforms = [make_platform() for _ in range(3)]
-    institutions = [make_institution() for _ in range(4)]
-    fields = [make_field() for _ in range(4)]
-    for n in range(40):
-        make_project(
-            name_zh=rng.choice(["细胞治疗平台", "免疫疗法", "医学影像系统", f"项目{n}"]),
-            stage=rng.choice(STAGES),
-            transfer_mode=rng.choice(MODES),
-            district=rng.choice([*districts, None]),
-            platform=rng.choice([*platforms, None]),
-            owner_institution=rng.choice([*institutions, None]),
-            year=rng.choice([None, 2019, 2021, 2023, 2024]),
-            transfer_amount_wan=rng.choice(
-                [None, Decimal("0"), Decimal("12.5"), Decimal("300.25"), Decimal("80")]
-            ),
-            summary_zh=rng.choice(["基于细胞的治疗", "影像诊断", "免疫治疗新方法"]),
-            fields_=rng.sample(fields, rng.randint(0, 2)),
-        )
-    make_project(name_zh="草稿细胞", publication_state=PublicationState.DRAFT, stage=STAGES[0])
-    return {"districts": districts, "platforms": platforms, "institutions": institutions, "fields": fields}
 
 
 def random_query(rng: random.Random, catalogue: dict) -> QueryDict:

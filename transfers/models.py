@@ -269,6 +269,8 @@ class TransferProject(SearchableRecord):
             ),
             # sitemap.xml: the latest change among published projects, without reading them all.
             models.Index(fields=["updated_at"], condition=PUBLISHED, name="transfers_project_pub_updated"),
+            # Patching the project index after an edit: the names next to the edited one's.
+            models.Index(fields=["name_zh", "id"], condition=PUBLISHED, name="transfers_project_pub_name"),
             # (Two more, PostgreSQL only, in migration 0007: amount and year descending with unknown
             # values last, for the list's sort orders. SQLite cannot index NULLS LAST.)
         ]

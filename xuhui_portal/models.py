@@ -1,8 +1,8 @@
-"""Abstract bases shared by the directory's models, and the content version (the one table of its own)."""
+"""Abstract bases shared by the directory's models, and the content version with its log of project changes."""
 
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Collection, Hashable
 from typing import TypeVar
 
 from concurrency.fields import AutoIncVersionField
@@ -310,9 +310,11 @@ class ContentVersion(models.Model):
         return cls._values(using)[cls.ROW]
 
     @classmethod
-    def of_projects(cls, using: str | None = None) -> int:
-        """The committed version of what the project index is built from (same read)."""
-        return cls._values(using)[cls.PROJECTS_ROW]
+    def of_projects(cls, using: str | None = None, fresh: bool = False) -> int:
+        """The committed version of what the project index is built from (same read; a new
+        one when `fresh`)."""
+        values = cls._read(using or DEFAULT_DB_ALIAS) if fresh else cls._values(using)
+        return values[cls.PROJECTS_ROW]
 
     @classmethod
     def _values(cls, using: str | None) -> dict[int, int]:
@@ -344,14 +346,58 @@ class ContentVersion(models.Model):
         return {cls.ROW: general, cls.PROJECTS_ROW: values.get(cls.PROJECTS_ROW, general)}
 
     @classmethod
-    def bump(cls, using: str | None = None, projects: bool = True) -> None:
-        """New versions: of all content, and of the projects' too when `projects`."""
+    def bump(
+        cls, using: str | None = None, projects: bool = True, project_ids: Collection[int] | None = None
+    ) -> None:
+        """New versions: of all content, and of the projects' too when `projects`.
+
+        A new projects' version is logged (ProjectIndexChange) with the projects it is about,
+        `project_ids`, or as a change to anything the index reads when they are not known.
+        """
         value = time.time_ns()
         rows = [cls.ROW, cls.PROJECTS_ROW] if projects else [cls.ROW]
+        # The update locks the rows until the transaction ends: the log's ids below are therefore
+        # handed out in the order the changes commit.
         if cls.objects.using(using).filter(pk__in=rows).update(value=value) < len(rows):
             for row in rows:
                 cls.objects.using(using).update_or_create(pk=row, defaults={"value": value})
+        if projects:
+            ProjectIndexChange.log(using, value, project_ids)
         forget_request_versions()
+
+
+class ProjectIndexChange(models.Model):
+    """One change to what the project index is built from, in commit order (by id).
+
+    Lets each process bring its index up to date by reading only the projects that changed since
+    (transfers/project_index.py) instead of all of them. `project_id` is empty when the change
+    may touch anything the index reads (a field, a district, a bulk load): the index is rebuilt.
+    One row per changed project and save: a few per edit, none for other content.
+    """
+
+    version = models.BigIntegerField()
+    project_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        verbose_name = _("project index change")
+
+    def __str__(self) -> str:
+        return f"{self.version}: {self.project_id or '*'}"
+
+    @classmethod
+    def log(cls, using: str | None, version: int, project_ids: Collection[int] | None) -> None:
+        ids = sorted(set(project_ids)) if project_ids else [None]
+        cls.objects.using(using).bulk_create([cls(version=version, project_id=pk) for pk in ids])
+
+    @classmethod
+    def since(cls, using: str, first_id: int, limit: int) -> list[tuple[int, int, int | None]]:
+        """(id, version, project_id) of the first `limit` changes from `first_id` on, in commit order."""
+        changes = cls.objects.using(using).filter(pk__gte=first_id).order_by("pk")
+        return list(changes.values_list("pk", "version", "project_id")[:limit])
+
+    @classmethod
+    def last_id(cls, using: str) -> int:
+        return cls.objects.using(using).order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
 class PerContentVersion:

@@ -51,24 +51,28 @@ def read_and_count(keys: list[str], throttle, counter_key: str) -> tuple[dict, i
     }, count
 
 
-def bump_generation(using: str | None = None, projects: bool = True) -> None:
+def bump_generation(using: str | None = None, projects: bool = True, project_ids=None) -> None:
     """Content changed: new cache generation, and a new content version in the database (and
-    of the projects' version too, unless the change cannot touch the project index).
+    of the projects' version too, unless the change cannot touch the project index; with the
+    ids of the projects changed when only those are).
 
     The database version is written in the caller's transaction, so in-process indexes
     (transfers/project_index.py) see the change exactly when it is committed.
     """
     from .models import ContentVersion
 
-    ContentVersion.bump(using, projects=projects)
+    ContentVersion.bump(using, projects=projects, project_ids=project_ids)
     cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
 
 
 def _content_changed(sender, using=None, **kwargs) -> None:
     if sender._meta.app_label in CONTENT_APPS:
-        from transfers.project_index import BUILT_FROM
+        from transfers.project_index import BUILT_FROM, changed_projects
 
-        bump_generation(using, projects=sender._meta.label_lower in BUILT_FROM)
+        projects = sender._meta.label_lower in BUILT_FROM
+        bump_generation(
+            using, projects=projects, project_ids=changed_projects(sender, **kwargs) if projects else None
+        )
 
 
 def connect_invalidation() -> None:
