@@ -5,9 +5,10 @@
 It prepares the data set once (generate_demo_data --projects 100000 --incubators 2000
 --institutions 500 --seed 1 in the database xuhui_bench), then measures, in one run:
 an uncached pass and a cached pass of the portal's pages, a trivial Django view (the ceiling),
-and Datasette 0.65 serving the same projects with the same two facets. It prints a table
-(requests/s, p50, p99, SQL queries per request, worker RSS) and writes it as JSON under
-bench/results/. Figures vary by about ±15% between runs on this 2-core machine: compare within
+Datasette 0.65 serving the same projects with the same two facets, and what keeping the
+project index current costs (bench/index_upkeep.py: a build, and the patch after a one-project
+edit). It prints a table (requests/s, p50, p99, SQL queries per request, worker RSS) and writes
+it as JSON under bench/results/. Figures vary by about ±15% between runs on this 2-core machine: compare within
 one run.
 """
 
@@ -348,6 +349,25 @@ def main() -> int:
         f"its full-text search finds {other['search_hits']}"
     )
 
+    print("Project index upkeep (one worker):")
+    upkeep = json.loads(
+        subprocess.run(
+            [PY, str(BENCH / "index_upkeep.py")],
+            cwd=ROOT,
+            env=ENV,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    patches = ", ".join(
+        f"{name} {figures['ms']:.0f} ms ({figures['queries']} queries)"
+        for name, figures in upkeep["patch_after_one_edit"].items()
+    )
+    print(f"  build {upkeep['build_ms']} ms; patch after a one-project edit: {patches}")
+
     trivial = uncached[0]["rps"]
     facet_page = next(row for row in uncached if row["name"] == "projects, facet filter")
     summary = {
@@ -373,6 +393,7 @@ def main() -> int:
                 "uncached": uncached,
                 "cached": cached,
                 "datasette": other,
+                "index_upkeep": upkeep,
                 "summary": summary,
                 "settings": {"connections": CONNECTIONS, "duration_s": DURATION, "projects": PROJECTS},
             },
