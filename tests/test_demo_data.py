@@ -6,6 +6,8 @@ from django.core.management import CommandError, call_command
 from districts.models import Institution
 from incubators.models import Incubator
 from transfers.models import TransferProject
+from transfers.project_index import get_index
+from xuhui_portal.models import ProjectIndexChange
 from xuhui_portal.search import search_queryset
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +110,17 @@ def test_every_public_page_stays_within_the_query_budget(client, portal_data, dj
     for url in public_pages():
         with django_assert_max_num_queries(PAGE_QUERY_BUDGET, info=url):
             assert client.get(url).status_code == 200, url
+
+
+def test_a_run_changes_the_content_version_once_and_the_index_follows(portal_data):
+    generate(seed=7)
+    index = get_index()
+    changes = ProjectIndexChange.objects.count()
+    generate(seed=8)  # deletes the 60 projects of the first run, and more, then makes new ones
+    assert ProjectIndexChange.objects.count() == changes + 1  # not one per record deleted
+    assert ProjectIndexChange.objects.order_by("pk").last().project_id is None  # a rebuild
+    rebuilt = get_index()
+    assert rebuilt.version != index.version
+    assert sorted(rebuilt.ids.tolist()) == sorted(
+        TransferProject.objects.published().values_list("pk", flat=True)
+    )

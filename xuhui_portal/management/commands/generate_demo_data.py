@@ -10,8 +10,9 @@ from django.utils import timezone
 from districts.models import InnovationDistrict, Institution, Source, TechField
 from incubators.models import Incubator
 from transfers.models import TransferPlatform, TransferProject
+from xuhui_portal.management.commands.load_portal_data import history_paused
 from xuhui_portal.models import PublicationState
-from xuhui_portal.page_cache import bump_generation
+from xuhui_portal.page_cache import one_invalidation_for_all
 
 #: (Chinese, English) pieces that titles and summaries are composed from.
 QUALIFIERS = [
@@ -117,7 +118,7 @@ class Command(BaseCommand):
         self.random = random.Random(options["seed"])
         self.published_at = timezone.now()
         started = time.monotonic()
-        with transaction.atomic():
+        with transaction.atomic(), one_invalidation_for_all():
             self.delete_previous()
             self.source = self.demo_source()
             self.fields = list(TechField.objects.all())
@@ -127,7 +128,6 @@ class Command(BaseCommand):
             institutions = self.make_institutions(options["institutions"])
             incubators = self.make_incubators(options["incubators"], institutions)
             projects = self.make_projects(options["projects"], institutions)
-        bump_generation()  # bulk inserts send no signals: cached pages are outdated now
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
@@ -137,9 +137,11 @@ class Command(BaseCommand):
         )
 
     def delete_previous(self) -> None:
-        TransferProject.objects.filter(is_synthetic=True).delete()
-        Incubator.objects.filter(is_synthetic=True).delete()
-        Institution.objects.filter(is_synthetic=True).delete()
+        # Generated records have no history (bulk inserts); replacing them is not an edit either.
+        with history_paused():
+            TransferProject.objects.filter(is_synthetic=True).delete()
+            Incubator.objects.filter(is_synthetic=True).delete()
+            Institution.objects.filter(is_synthetic=True).delete()
 
     def demo_source(self) -> Source:
         source, _created = Source.objects.update_or_create(
