@@ -6,6 +6,7 @@ from django.db import router
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import get_language
@@ -163,8 +164,8 @@ def district_map_context() -> dict:
     return {"map_spots": spots, "unplaced": unplaced}
 
 
-#: The statistics page's figures, charts and map, per content version and language (the charts'
-#: labels and links are in the page's language).
+#: The statistics page's figures, charts and map, and their markup, per content version and
+#: language (labels and links are in the page's language).
 _STATISTICS = PerContentVersion()
 
 
@@ -176,13 +177,24 @@ def statistics_overview() -> dict:
         indicators = Indicator.objects.published().select_related("district").prefetch_related("sources")
         for indicator in indicators:
             groups.setdefault(str(indicator.get_theme_display()), []).append(indicator)
-        return {
+        overview = {
             "indicator_groups": list(groups.items()),
-            "charts": [charts.draw_bar_chart(chart) for chart in statistics.all_charts()],
+            "charts": [_rendered(charts.draw_bar_chart(chart)) for chart in statistics.all_charts()],
             **district_map_context(),
         }
+        # The sections' markup too: the page's 40 figures, map and 6 charts are some 2,000
+        # template variables, the same for every request until content changes.
+        overview["figures_html"] = render_to_string("includes/headline_figures.html", overview)
+        overview["map_html"] = render_to_string("includes/district_map.html", overview)
+        return overview
 
     return dict(_STATISTICS.get(router.db_for_read(Indicator), get_language(), read))
+
+
+def _rendered(drawn: charts.DrawnChart) -> charts.DrawnChart:
+    """The chart with its markup (includes/bar_chart.html)."""
+    drawn.html = render_to_string("includes/bar_chart.html", {"drawn": drawn})
+    return drawn
 
 
 @dataclass
