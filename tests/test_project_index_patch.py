@@ -180,3 +180,18 @@ def test_an_index_patched_inside_a_rolled_back_transaction_is_rebuilt(catalogue,
     assert searched(index, "回滚") == ([], [])
     assert len(builds) == 1
     assert_same_answers(index, build_index(index.version))
+
+
+def test_a_change_that_rebuilds_every_index_clears_the_log_before_it(catalogue, builds):
+    get_index()
+    builds.clear()
+    make_project()
+    make_project()
+    assert ProjectIndexChange.objects.exclude(project_id=None).exists()
+    catalogue["districts"][0].save()
+    assert list(ProjectIndexChange.objects.values_list("project_id", flat=True)) == [None]
+    index = get_index()
+    assert len(builds) == 1
+    make_project(name_zh="之后的项目")  # and the log goes on from there: a patch again
+    assert_same_answers(get_index(), build_index(index.version))
+    assert len(builds) == 1

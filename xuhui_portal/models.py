@@ -372,7 +372,8 @@ class ProjectIndexChange(models.Model):
     Lets each process bring its index up to date by reading only the projects that changed since
     (transfers/project_index.py) instead of all of them. `project_id` is empty when the change
     may touch anything the index reads (a field, a district, a bulk load): the index is rebuilt.
-    One row per changed project and save: a few per edit, none for other content.
+    One row per changed project and save: a few per edit, none for other content. A change that
+    rebuilds every index clears the rows before it: no index can be patched across it.
     """
 
     version = models.BigIntegerField()
@@ -387,7 +388,10 @@ class ProjectIndexChange(models.Model):
     @classmethod
     def log(cls, using: str | None, version: int, project_ids: Collection[int] | None) -> None:
         ids = sorted(set(project_ids)) if project_ids else [None]
-        cls.objects.using(using).bulk_create([cls(version=version, project_id=pk) for pk in ids])
+        logged = cls.objects.using(using).bulk_create([cls(version=version, project_id=pk) for pk in ids])
+        if ids == [None] and logged[0].pk is not None:
+            # Earlier rows are all committed: the version row's lock orders the writers.
+            cls.objects.using(using).filter(pk__lt=logged[0].pk).delete()
 
     @classmethod
     def since(cls, using: str, first_id: int, limit: int) -> list[tuple[int, int, int | None]]:
