@@ -433,7 +433,7 @@ def build_index(version: int, using: str | None = None, last_change_id: int = 0)
         ids[place:end] = pk
         for coder, values in zip(single_valued.values(), coded, strict=True):
             coder.put(place, values)
-        year[place:end] = [MISSING if value is None else value for value in years]
+        year[place:end] = [_year(value) for value in years]
         amount_cents[place:end] = [_cents(value) for value in amounts]
         name_rank[place:end] = ranks
         search_text.add(list(chain.from_iterable(map(_title_and_rest, titles, texts))))
@@ -455,6 +455,10 @@ def build_index(version: int, using: str | None = None, last_change_id: int = 0)
         search_text=search_text.finish(),
         last_change_id=last_change_id,
     )
+
+
+def _year(year: int | None) -> int:
+    return MISSING if year is None else year
 
 
 def _cents(amount: Decimal | None) -> int:
@@ -559,11 +563,12 @@ def _patched_from_log(index: ProjectIndex, version: int, using: str) -> ProjectI
     was rolled back holds changes no committed log row undoes (and PostgreSQL does not reuse the
     ids of rolled-back rows). A database restored from a copy fails that test too.
     """
-    changes = ProjectIndexChange.since(using, index.last_change_id, limit=PATCH_LIMIT * 10)
-    if not changes or changes[0][:2] != (index.last_change_id, index.version):
+    limit = PATCH_LIMIT * 10  # log rows: an edit writes a few
+    changes = ProjectIndexChange.since(using, index.last_change_id, limit)
+    if len(changes) == limit or not changes or changes[0][:2] != (index.last_change_id, index.version):
         return None
-    changes = changes[1:]
-    if not changes or changes[-1][1] != version or len(changes) == PATCH_LIMIT * 10 - 1:
+    changes = changes[1:]  # the index's own last change
+    if not changes or changes[-1][1] != version:
         return None
     project_ids = {project_id for _id, _version, project_id in changes}
     if None in project_ids or len(project_ids) > PATCH_LIMIT:
@@ -600,25 +605,27 @@ def patch_index(
     `name_rank`, which keep the same order.
     """
     columns = ("pk", *(column for _name, column in CODED), "year", "transfer_amount_wan", "name_zh")
-    rows = list(
+    rows = (
         TransferProject.objects.using(using)
         .published()
         .filter(pk__in=project_ids)
         .order_by("name_zh", "pk")  # names in the database's order: see _name_keys
         .values_list(*columns, "search_title", "search_text")
     )
-    new_ids = [row[0] for row in rows]
+    # Column by column; a project unpublished or deleted has no row.
+    new_ids, *coded, years, amounts, names, titles, texts = list(zip(*rows, strict=True)) or [()] * (
+        len(columns) + 2
+    )
     # The single-valued columns coded; a value no project had before means new keys: rebuild.
     codes = {}
-    for offset, (name, _column) in enumerate(CODED, start=1):
+    for (name, _column), values in zip(CODED, coded, strict=True):
         code_of = getattr(index, name).code_of
-        values = [row[offset] for row in rows]
         if any(value not in (None, "") and value not in code_of for value in values):
             return None
         codes[name] = np.array(
             [-1 if value in (None, "") else code_of[value] for value in values], dtype=np.int32
         )
-    name_keys = _name_keys(index, [row[-3] for row in rows], project_ids, using)
+    name_keys = _name_keys(index, list(names), project_ids, using)
     if name_keys is None:
         return None
 
@@ -628,11 +635,9 @@ def patch_index(
     kept = np.flatnonzero(keep)
     # Kept projects then the new rows ("joined" order), sorted into the default order.
     ids = np.concatenate([index.ids[kept], np.array(new_ids, dtype=np.int64)])
-    year = np.concatenate(
-        [index.year[kept], [MISSING if row[-5] is None else row[-5] for row in rows]]
-    ).astype(np.int64)
-    amount_cents = np.concatenate([index.amount_cents[kept], [_cents(row[-4]) for row in rows]]).astype(
-        np.int64
+    year = np.concatenate([index.year[kept], np.array([_year(value) for value in years], dtype=np.int64)])
+    amount_cents = np.concatenate(
+        [index.amount_cents[kept], np.array([_cents(value) for value in amounts], dtype=np.int64)]
     )
     name_rank = np.concatenate([index.name_rank[kept], name_keys]).astype(np.float64)
     order = np.lexsort((ids, name_rank, np.where(year == MISSING, UNKNOWN_LAST, -year)))
@@ -662,9 +667,7 @@ def patch_index(
         [np.where(text.slot_positions >= 0, position_of_old[text.slot_positions], -1), new_positions]
     )
     search_text = text.patched(
-        removed_slots,
-        list(chain.from_iterable(_title_and_rest(row[-2], row[-1]) for row in rows)),
-        slot_positions,
+        removed_slots, list(chain.from_iterable(map(_title_and_rest, titles, texts))), slot_positions
     )
     if search_text.blank > max(search_text.length // 4, BLANK_LIMIT):  # a rebuild compacts them
         return None

@@ -34,8 +34,6 @@ class DrawnChart:
     height: int
     bar_x: int
     bars: list[DrawnBar]
-    #: The chart's SVG and data table (includes/bar_chart.html), where a page renders it ahead.
-    html: str = ""
 
 
 def draw_bar_chart(chart: Chart) -> DrawnChart:

@@ -9,6 +9,7 @@ cached or served from the cache.
 
 import threading
 import time
+from collections.abc import Collection
 from contextlib import contextmanager
 
 from django.core.cache import cache
@@ -53,7 +54,9 @@ def read_and_count(keys: list[str], throttle, counter_key: str) -> tuple[dict, i
     }, count
 
 
-def bump_generation(using: str | None = None, projects: bool = True, project_ids=None) -> None:
+def bump_generation(
+    using: str | None = None, projects: bool = True, project_ids: Collection[int] | None = None
+) -> None:
     """Content changed: new cache generation, and a new content version in the database (and
     of the projects' version too, unless the change cannot touch the project index; with the
     ids of the projects changed when only those are).

@@ -179,22 +179,15 @@ def statistics_overview() -> dict:
             groups.setdefault(str(indicator.get_theme_display()), []).append(indicator)
         overview = {
             "indicator_groups": list(groups.items()),
-            "charts": [_rendered(charts.draw_bar_chart(chart)) for chart in statistics.all_charts()],
+            "charts": [charts.draw_bar_chart(chart) for chart in statistics.all_charts()],
             **district_map_context(),
         }
-        # The sections' markup too: the page's 40 figures, map and 6 charts are some 2,000
-        # template variables, the same for every request until content changes.
-        overview["figures_html"] = render_to_string("includes/headline_figures.html", overview)
-        overview["map_html"] = render_to_string("includes/district_map.html", overview)
+        # The markup too: the page's 40 figures, map and 6 charts are some 2,000 template
+        # variables, the same for every request until content changes.
+        overview["body_html"] = render_to_string("includes/statistics_body.html", overview)
         return overview
 
     return dict(_STATISTICS.get(router.db_for_read(Indicator), get_language(), read))
-
-
-def _rendered(drawn: charts.DrawnChart) -> charts.DrawnChart:
-    """The chart with its markup (includes/bar_chart.html)."""
-    drawn.html = render_to_string("includes/bar_chart.html", {"drawn": drawn})
-    return drawn
 
 
 @dataclass
