@@ -1,12 +1,12 @@
 """Template helpers that list pages call on every card: the same output as the plain way."""
 
 import pytest
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 from django.urls import NoReverseMatch, include, path, reverse, set_script_prefix
 from django.utils.safestring import SafeString
 from django.utils.translation import override
 
-from xuhui_portal.reversing import record_url
+from xuhui_portal.reversing import AbsoluteRecordUrls, record_url
 from xuhui_portal.templatetags.portal import highlight
 
 from .factories import make_district, make_incubator, make_institution, make_platform, make_project
@@ -69,3 +69,25 @@ def test_arguments_a_template_cannot_hold_go_through_reverse():
         record_url("transfers:project-detail", pk=1, slug="not a slug")
     with override("en"):
         assert record_url("transfers:project-detail", pk=7, slug="a-b") == "/en/projects/7-a-b/"
+
+
+@pytest.mark.parametrize("script_prefix", ["/", "/portal/"])
+def test_absolute_record_urls_are_what_build_absolute_uri_gives(script_prefix):
+    request = RequestFactory().get("/api/projects/", HTTP_HOST="testserver", secure=True)
+    urls = AbsoluteRecordUrls(request)
+    set_script_prefix(script_prefix)
+    try:
+        for language in ["zh-hans", "en", "zh-hans"]:  # a template per language, reused
+            with override(language):
+                for viewname, kwargs in [
+                    ("api:project-detail", {"pk": 7}),
+                    ("transfers:project-detail", {"pk": 7, "slug": "a-b"}),
+                    ("districts:detail", {"slug": "west-bund"}),
+                ]:
+                    expected = request.build_absolute_uri(reverse(viewname, kwargs=kwargs))
+                    assert urls(viewname, **kwargs) == expected
+                    assert expected.startswith("https://testserver" + script_prefix)
+    finally:
+        set_script_prefix("/")
+    with pytest.raises(NoReverseMatch):  # what a template cannot hold goes through reverse()
+        urls("transfers:project-detail", pk=1, slug="not a slug")

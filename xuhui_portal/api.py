@@ -20,7 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.settings import api_settings
 
 from .links import LinkedTable, link_ids
-from .reversing import record_url
+from .reversing import AbsoluteRecordUrls
 
 #: Rows fetched per database round trip while streaming a CSV.
 CSV_CHUNK = 2000
@@ -89,8 +89,11 @@ class UrlTemplateLinkMixin:
             return super().get_url(obj, view_name, request, format)
         if hasattr(obj, "pk") and obj.pk in (None, ""):
             return None
-        path = record_url(view_name, **{self.lookup_url_kwarg: getattr(obj, self.lookup_field)})
-        return request.build_absolute_uri(path)
+        # A field serves one request (DRF copies the declared fields for each serializer).
+        urls = self.__dict__.get("_urls")
+        if urls is None or urls.request is not request:
+            urls = self._urls = AbsoluteRecordUrls(request)
+        return urls(view_name, **{self.lookup_url_kwarg: getattr(obj, self.lookup_field)})
 
 
 class RecordIdentityField(UrlTemplateLinkMixin, serializers.HyperlinkedIdentityField):
