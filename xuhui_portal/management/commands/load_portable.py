@@ -9,7 +9,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from xuhui_portal.backup import fingerprinted_models, tables_to_empty
 from xuhui_portal.management.commands.load_portal_data import history_paused
-from xuhui_portal.page_cache import bump_generation
+from xuhui_portal.page_cache import one_invalidation_for_all
 
 
 class Command(BaseCommand):
@@ -62,10 +62,12 @@ class Command(BaseCommand):
                 flush = connection.ops.sql_flush(
                     no_style(), own_tables + dependent_tables, reset_sequences=True, allow_cascade=False
                 )
-                connection.ops.execute_sql_flush(flush)
-                bump_generation(database)  # emptying tables sends no signals
-                with history_paused(), disable_concurrency():
-                    call_command("loaddata", str(source.resolve()), database=database, verbosity=0)
+                # One invalidation for the emptied tables (a flush sends no signals) and every
+                # record loaded, not one per record.
+                with one_invalidation_for_all(database):
+                    connection.ops.execute_sql_flush(flush)
+                    with history_paused(), disable_concurrency():
+                        call_command("loaddata", str(source.resolve()), database=database, verbosity=0)
                 # loaddata moves the sequences of the tables it wrote; this covers every carried table
                 # (link tables included), as `manage.py sqlsequencereset` would.
                 reset = connection.ops.sequence_reset_sql(no_style(), fingerprinted_models())

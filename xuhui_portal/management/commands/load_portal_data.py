@@ -10,6 +10,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 
 from xuhui_portal.models import DirectoryRecord, SearchableRecord
+from xuhui_portal.page_cache import one_invalidation_for_all
 
 
 def fixture_labels() -> list[str]:
@@ -74,7 +75,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         labels = fixture_labels()
         try:
-            with transaction.atomic():
+            with transaction.atomic(), one_invalidation_for_all():
                 # The fixtures are the reference: loading them again restores their values over
                 # whatever version the database holds, so the optimistic lock is off here.
                 with history_paused(), disable_concurrency():
