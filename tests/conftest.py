@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.utils import translation
 
 from transfers.models import TransferProject
-from xuhui_portal.models import PublicationState
+from xuhui_portal.models import ContentVersion, PublicationState
 
 from .factories import make_district, make_field, make_institution, make_platform, make_project
 
@@ -68,3 +68,22 @@ def catalogue(db):
         name_zh="草稿细胞", publication_state=PublicationState.DRAFT, stage=TransferProject.Stage.values[0]
     )
     return {"districts": districts, "platforms": platforms, "institutions": institutions, "fields": fields}
+
+
+@pytest.fixture
+def count_version_bumps(monkeypatch):
+    """Call it to start counting content version changes: the list it returns gets the
+    `project_ids` of each ContentVersion.bump() from then on (None for a full change)."""
+
+    def start() -> list:
+        bumps = []
+        bump = ContentVersion.bump
+
+        def counted_bump(*args, **kwargs):
+            bumps.append(kwargs.get("project_ids"))
+            bump(*args, **kwargs)
+
+        monkeypatch.setattr(ContentVersion, "bump", counted_bump)
+        return bumps
+
+    return start

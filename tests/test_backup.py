@@ -18,7 +18,6 @@ from incubators.models import Incubator
 from transfers.models import TransferProject
 from transfers.project_index import get_index
 from xuhui_portal.backup import CHINESE_PROBE, compare, fingerprint, smoke_test
-from xuhui_portal.models import ContentVersion
 
 # The load runs its own transaction and empties tables, as it does in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -134,16 +133,9 @@ def test_load_over_changed_data_replaces_it(portal, dumped):
     assert not User.objects.filter(username="someone-else").exists()
 
 
-def test_load_changes_the_content_version_once_and_the_index_follows(portal, dumped, monkeypatch):
+def test_load_changes_the_content_version_once_and_the_index_follows(portal, dumped, count_version_bumps):
     index = get_index()
-    bumps = []
-    bump = ContentVersion.bump
-
-    def counted_bump(*args, **kwargs):
-        bumps.append(kwargs.get("project_ids"))
-        bump(*args, **kwargs)
-
-    monkeypatch.setattr(ContentVersion, "bump", counted_bump)
+    bumps = count_version_bumps()
     call_command("load_portable", str(dumped), verbosity=0)
     assert bumps == [None]  # the emptied tables and every record loaded: one full change
     rebuilt = get_index()

@@ -21,7 +21,6 @@ from incubators.models import Incubator
 from transfers.models import PlatformPartnership, TransferPlatform, TransferProject
 from transfers.project_index import get_index
 from xuhui_portal.management.commands.load_portal_data import fixture_labels
-from xuhui_portal.models import ContentVersion
 
 EXPECTED_COUNTS = {
     Source: 4,
@@ -78,16 +77,9 @@ def test_loading_twice_adds_no_duplicates(portal_data):
     assert counts() == EXPECTED_COUNTS
 
 
-def test_a_load_changes_the_content_version_once_and_the_index_follows(portal_data, monkeypatch):
+def test_a_load_changes_the_content_version_once_and_the_index_follows(portal_data, count_version_bumps):
     index = get_index()
-    bumps = []
-    bump = ContentVersion.bump
-
-    def counted_bump(*args, **kwargs):
-        bumps.append(kwargs.get("project_ids"))
-        bump(*args, **kwargs)
-
-    monkeypatch.setattr(ContentVersion, "bump", counted_bump)
+    bumps = count_version_bumps()
     TransferProject.objects.update(name_zh="改过的名称")  # a raw update: no signal, no version
     call_command("load_portal_data", verbosity=0)
     assert bumps == [None]  # once for the whole load, not per record, and a full rebuild
