@@ -13,6 +13,7 @@ from xuhui_portal.admin import (
     TIMESTAMPS_FIELDSET,
     DirectoryRecordAdmin,
     DistrictFilter,
+    SearchableRecordAdmin,
     SpreadsheetMixin,
     TrackedAdmin,
     TrackedInline,
@@ -119,7 +120,7 @@ class TechFieldAdmin(TrackedAdmin):
 
 
 @admin.register(InnovationDistrict)
-class InnovationDistrictAdmin(DirectoryRecordAdmin):
+class InnovationDistrictAdmin(SearchableRecordAdmin):
     list_display = (
         "display_order",
         "name_zh",
@@ -180,7 +181,7 @@ class InstitutionAliasInline(TrackedInline):
 
 
 @admin.register(Institution)
-class InstitutionAdmin(SpreadsheetMixin, DirectoryRecordAdmin):
+class InstitutionAdmin(SpreadsheetMixin, SearchableRecordAdmin):
     resource_classes = [InstitutionResource]
     list_display = (
         "name_zh",

@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from xuhui_portal.admin import (
     PUBLICATION_FIELDSET,
     TIMESTAMPS_FIELDSET,
-    DirectoryRecordAdmin,
     DistrictFilter,
+    SearchableRecordAdmin,
     SpreadsheetMixin,
 )
 from xuhui_portal.roles import is_incubator_operator_only
@@ -19,7 +19,7 @@ OPERATOR_READONLY_FIELDS = ("recognition", "recognition_batch", "recognized_on",
 
 
 @admin.register(Incubator)
-class IncubatorAdmin(SpreadsheetMixin, DirectoryRecordAdmin):
+class IncubatorAdmin(SpreadsheetMixin, SearchableRecordAdmin):
     """Incubators; an operator sees and edits only the incubators assigned to their account."""
 
     resource_classes = [IncubatorResource]

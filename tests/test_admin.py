@@ -29,6 +29,7 @@ from tests.factories import (
     make_project,
     make_source,
 )
+from transfers.admin import TransferProjectAdmin
 from transfers.models import PlatformPartnership, TransferPlatform, TransferProject
 from xuhui_portal.admin import NO_SOURCES_MESSAGE
 
@@ -263,3 +264,73 @@ def test_source_citations_count_every_kind_of_record(admin_client):
 
     rows = {row.pk: row.n_citations for row in response.context["cl"].result_list}
     assert rows[source.pk] == 4
+
+
+# -- search ------------------------------------------------------------------------------------
+
+
+def test_searchable_records_are_searched_the_portals_way():
+    from xuhui_portal.admin import SearchableRecordAdmin
+    from xuhui_portal.models import SearchableRecord
+
+    searchable = [model for model in admin.site._registry if issubclass(model, SearchableRecord)]
+
+    assert searchable
+    for model in searchable:
+        assert isinstance(admin.site._registry[model], SearchableRecordAdmin), model
+
+
+def _found(admin_client, model, **params):
+    response = admin_client.get(_url(model, "changelist"), params)
+    assert response.status_code == 200
+    return list(response.context["cl"].result_list)
+
+
+def test_project_search_folds_traditional_and_reads_summaries(admin_client):
+    stem_cells = make_project(name_zh="干细胞制剂", summary_en="A cell therapy product.")
+    in_summary = make_project(name_zh="药物平台", summary_zh="用于细胞培养。")
+    make_project(name_zh="医疗器械", summary_en="Cellular networks.")
+
+    assert set(_found(admin_client, TransferProject, q="細胞")) == {stem_cells, in_summary}
+    # English words by their beginning, every word of the query.
+    assert len(_found(admin_client, TransferProject, q="cell")) == 2  # "cell" and "cellular"
+    assert _found(admin_client, TransferProject, q="therapy cell") == [stem_cells]
+    assert _found(admin_client, TransferProject, q="ell") == []
+
+
+def test_project_search_finds_the_owner_institutions_projects(admin_client):
+    fudan = make_institution(name_zh="复旦大学上海医学院", aliases=("复旦上医",))
+    owned = make_project(name_zh="检测试剂", owner_institution=fudan)
+    named = make_project(name_zh="复旦上医合作项目")
+    make_project(name_zh="其他项目", owner_institution=make_institution(name_zh="上海交通大学"))
+
+    assert set(_found(admin_client, TransferProject, q="复旦上医")) == {owned, named}
+
+
+def test_search_lists_name_matches_first_unless_sorted_by_a_column(admin_client):
+    in_summary = make_project(name_zh="药物平台", summary_zh="一种疫苗佐剂", year=2024)
+    in_name = make_project(name_zh="疫苗佐剂", year=2020)  # the default order (newest year) puts it last
+
+    assert _found(admin_client, TransferProject, q="疫苗") == [in_name, in_summary]
+    # The changelist's columns start with the selection checkbox.
+    year_column = 1 + TransferProjectAdmin.list_display.index("year")
+    sorted_by_year = _found(admin_client, TransferProject, q="疫苗", o=f"-{year_column}")
+    assert sorted_by_year == [in_summary, in_name]
+
+
+def test_autocomplete_finds_an_institution_by_its_alias(admin_client):
+    fudan = make_institution(name_zh="复旦大学上海医学院", aliases=("复旦上医",))
+    make_institution(name_zh="上海交通大学")
+
+    response = admin_client.get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "transfers",
+            "model_name": "transferproject",
+            "field_name": "owner_institution",
+            "term": "復旦上醫",
+        },
+    )
+
+    assert response.status_code == 200
+    assert [result["id"] for result in response.json()["results"]] == [str(fudan.pk)]

@@ -6,8 +6,8 @@ from xuhui_portal.admin import (
     PUBLICATION_FIELDSET,
     TIMESTAMPS,
     TIMESTAMPS_FIELDSET,
-    DirectoryRecordAdmin,
     DistrictFilter,
+    SearchableRecordAdmin,
     SpreadsheetMixin,
     TrackedAdmin,
     TrackedInline,
@@ -25,7 +25,7 @@ class PlatformPartnershipInline(TrackedInline):
 
 
 @admin.register(TransferPlatform)
-class TransferPlatformAdmin(DirectoryRecordAdmin):
+class TransferPlatformAdmin(SearchableRecordAdmin):
     list_display = (
         "name_zh",
         "name_en",
@@ -84,7 +84,7 @@ class PlatformPartnershipAdmin(TrackedAdmin):
 
 
 @admin.register(TransferProject)
-class TransferProjectAdmin(SpreadsheetMixin, DirectoryRecordAdmin):
+class TransferProjectAdmin(SpreadsheetMixin, SearchableRecordAdmin):
     resource_classes = [TransferProjectResource]
     list_display = (
         "name_zh",
@@ -107,7 +107,9 @@ class TransferProjectAdmin(SpreadsheetMixin, DirectoryRecordAdmin):
         "fields",
     )
     list_select_related = ("platform", "district")
+    # Found by the portal's search (names, summaries, team lead) and by the owner institution's.
     search_fields = ("name_zh", "name_en", "slug", "team_lead", "owner_institution__name_zh")
+    search_related = ("owner_institution",)
     autocomplete_fields = ("owner_institution", "platform", "district", "fields", "sources")
     fieldsets = (
         (_("Names"), {"fields": [("name_zh", "name_en"), "slug"]}),

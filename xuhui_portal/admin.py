@@ -8,6 +8,7 @@ Each app registers its own models in `<app>/admin.py` on these bases:
   message naming who changed which fields; the form keeps the editor's input.
 - `DirectoryRecordAdmin` (records with a publication state and sources): only users with the
   model's "publish" permission may publish or unpublish; every record must cite a source.
+- `SearchableRecordAdmin` (records the site's search finds): the admin searches as the site does.
 """
 
 from urllib.parse import urlencode
@@ -18,6 +19,7 @@ from concurrency.forms import ConcurrentForm, get_signer
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.views.main import ORDER_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, router, transaction
 from django.http import HttpResponseRedirect
@@ -36,6 +38,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_m2m_reverse_field_name
 
 from .models import PublicationState
+from .search import search_queryset
 
 NO_SOURCES_MESSAGE = _(
     "Cite at least one source: every record in the directory must say where its facts come from."
@@ -289,6 +292,32 @@ class DirectoryRecordAdmin(TrackedAdmin):
             % {"count": changed, "state": PublicationState(state).label},
             messages.SUCCESS,
         )
+
+
+class SearchableRecordAdmin(DirectoryRecordAdmin):
+    """Admin of a record the portal's search finds: the admin's search is that search.
+
+    Django's own search tests `icontains` on every search field: over 100,000 projects a scan
+    of the whole table (450 ms for a 2-character query) that knows no Traditional characters.
+    The portal's search (xuhui_portal/search.py) reads the word index on PostgreSQL, about 80 ms,
+    and puts matches in names first unless the list is sorted by a column. `search_fields` stays
+    declared: it shows the search box, and says what the search columns hold.
+    """
+
+    search_help_text = _(
+        "Names and texts, as on the public pages: Chinese in Simplified or Traditional, "
+        "English words by their beginning. Matches in names come first."
+    )
+    #: Relations to searchable records whose match brings the record into the results.
+    search_related: tuple[str, ...] = ()
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        found = search_queryset(queryset, search_term, related=self.search_related)
+        if ORDER_VAR not in request.GET:
+            found = found.order_by("-search_rank", *queryset.query.order_by)
+        return found, False
 
 
 class SpreadsheetMixin(ImportExportMixin):
