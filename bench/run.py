@@ -3,13 +3,13 @@
     make bench            (BENCH_DURATION=10 seconds per URL, BENCH_CONNECTIONS=8)
 
 It prepares the data set once (generate_demo_data --projects 100000 --incubators 2000
---institutions 500 --seed 1 in the database xuhui_bench), then measures, in one run:
-an uncached pass and a cached pass of the portal's pages, a trivial Django view (the ceiling),
-Datasette 0.65 serving the same projects with the same two facets, and what keeping the
-project index current costs (bench/index_upkeep.py: a build, and the patch after a one-project
-edit). It prints a table (requests/s, p50, p99, SQL queries per request, worker RSS) and writes
-it as JSON under bench/results/. Figures vary by about ±15% between runs on this 2-core machine: compare within
-one run.
+--institutions 500 --seed 1 in the database xuhui_bench), then measures, in one run: an
+uncached pass and a cached pass of the portal's pages, a trivial Django view (the ceiling),
+Datasette 0.65 serving the same projects with the same two facets, what keeping the project
+index current costs (bench/index_upkeep.py: a build, and the patch after a one-project edit),
+and the admin's project list and search (bench/admin_lists.py). It prints a table (requests/s,
+p50, p99, SQL queries per request, worker RSS) and writes it as JSON under bench/results/.
+Figures vary by about ±15% between runs on this 2-core machine: compare within one run.
 """
 
 import json
@@ -313,6 +313,14 @@ def datasette(db: Path) -> dict:
         process.wait(timeout=30)
 
 
+def one_process_figures(script: str) -> dict:
+    """The JSON line a bench/ script prints after timing something in one process."""
+    output = subprocess.run(
+        [PY, str(BENCH / script)], cwd=ROOT, env=ENV, check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
 def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     ensure_tools()
@@ -350,23 +358,19 @@ def main() -> int:
     )
 
     print("Project index upkeep (one worker):")
-    upkeep = json.loads(
-        subprocess.run(
-            [PY, str(BENCH / "index_upkeep.py")],
-            cwd=ROOT,
-            env=ENV,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    upkeep = one_process_figures("index_upkeep.py")
     patches = ", ".join(
         f"{name} {figures['ms']:.0f} ms ({figures['queries']} queries)"
         for name, figures in upkeep["patch_after_one_edit"].items()
     )
     print(f"  build {upkeep['build_ms']} ms; patch after a one-project edit: {patches}")
+
+    print("Admin project list (one process, median of 7):")
+    admin_lists = one_process_figures("admin_lists.py")
+    for name, figures in admin_lists.items():
+        print(
+            f"  {name:36s} {figures['ms']:5d} ms  {figures['queries']:3d} q  {figures['results']:7d} results"
+        )
 
     trivial = uncached[0]["rps"]
     facet_page = next(row for row in uncached if row["name"] == "projects, facet filter")
@@ -394,6 +398,7 @@ def main() -> int:
                 "cached": cached,
                 "datasette": other,
                 "index_upkeep": upkeep,
+                "admin_lists": admin_lists,
                 "summary": summary,
                 "settings": {"connections": CONNECTIONS, "duration_s": DURATION, "projects": PROJECTS},
             },
