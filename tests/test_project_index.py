@@ -14,6 +14,7 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from districts.models import Institution
 from transfers.filters import ProjectFilter
 from transfers.models import TransferProject
 from transfers.project_index import BUILT_FROM, IndexedProjects, build_index, get_index
@@ -172,14 +173,58 @@ def test_the_index_is_rebuilt_for_what_it_reads_and_only_for_that(catalogue):
     for change in (
         lambda: make_project(),
         lambda: TransferProject.objects.first().fields.add(make_field()),
-        lambda: make_district(),
-        lambda: make_platform(),
-        lambda: make_institution(),
-        lambda: catalogue["fields"][0].save(),
+        lambda: _reslug(catalogue["fields"][0]),
+        lambda: _reslug(catalogue["districts"][0]),
+        lambda: _reslug(catalogue["platforms"][0]),
+        lambda: _reslug(catalogue["institutions"][0]),
+        lambda: make_institution().delete(),
     ):
         change()
         assert get_index() is not index
         index = get_index()
+
+
+def _reslug(record):
+    record.slug += "-renamed"
+    record.save()
+
+
+def test_related_records_saved_with_their_slugs_leave_the_index_as_it_is(catalogue):
+    """The index holds a district's, platform's, institution's or field's slug only."""
+    index = get_index()
+    for change in (
+        make_district,
+        make_platform,
+        make_institution,
+        make_field,
+        lambda: _rename(catalogue["fields"][0]),
+        lambda: _rename(catalogue["districts"][0]),
+        lambda: _rename(catalogue["platforms"][0]),
+        lambda: _rename(Institution.objects.get(pk=catalogue["institutions"][0].pk)),  # read, then saved
+    ):
+        change()
+        assert get_index() is index
+        assert ContentVersion.current() != index.version  # the pages still change
+
+
+def _rename(record):
+    record.name_zh += "（新名）"
+    record.save()
+
+
+def test_a_renamed_institution_shows_its_new_name_and_a_new_slug_filters(client, catalogue):
+    institution = catalogue["institutions"][0]
+    owned = TransferProject.objects.published().filter(owner_institution=institution).count()
+    assert owned
+    get_index()
+
+    _rename(institution)
+    page = client.get("/projects/").content.decode()
+    assert institution.name_zh in page
+
+    _reslug(institution)
+    response = client.get("/projects/", {"institution": institution.slug})
+    assert response.context["result_count"] == owned
 
 
 def test_built_from_names_every_table_the_build_reads(catalogue):

@@ -85,9 +85,19 @@ class SluggedMixin:
     constraint before save() runs.
     """
 
+    #: The slug as the database holds it (None for a record not read from it, or read without it).
+    stored_slug: str | None = None
+
+    @classmethod
+    def from_db(cls, db, field_names, values, *, fetch_mode=None):
+        record = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
+        record.stored_slug = record.__dict__.get("slug")
+        return record
+
     def save(self, *args, **kwargs):
         self.fill_slug()
         super().save(*args, **kwargs)
+        self.stored_slug = self.slug
 
     def clean(self):
         super().clean()

@@ -89,9 +89,9 @@ def _content_changed(sender, using=None, **kwargs) -> None:
     if getattr(_bulk, "active", False):
         return
     if sender._meta.app_label in CONTENT_APPS:
-        from transfers.project_index import BUILT_FROM, changed_projects
+        from transfers.project_index import BUILT_FROM, changed_projects, leaves_index_as_is
 
-        projects = sender._meta.label_lower in BUILT_FROM
+        projects = sender._meta.label_lower in BUILT_FROM and not leaves_index_as_is(sender, **kwargs)
         bump_generation(
             using, projects=projects, project_ids=changed_projects(sender, **kwargs) if projects else None
         )
