@@ -298,10 +298,11 @@ class SearchableRecordAdmin(DirectoryRecordAdmin):
     """Admin of a record the portal's search finds: the admin's search is that search.
 
     Django's own search tests `icontains` on every search field: over 100,000 projects a scan
-    of the whole table (450 ms for a 2-character query) that knows no Traditional characters.
-    The portal's search (xuhui_portal/search.py) reads the word index on PostgreSQL, about 80 ms,
-    and puts matches in names first unless the list is sorted by a column. `search_fields` stays
-    declared: it shows the search box, and says what the search columns hold.
+    of the whole table that knows no Traditional characters (the changelist searched for a
+    2-character term in 450 ms). The portal's search (xuhui_portal/search.py) reads the word
+    index on PostgreSQL (190 ms, bench/admin_lists.py), and puts matches in names first unless
+    the list is sorted by a column. `search_fields` stays declared: it shows the search box, and
+    says what the search columns hold.
     """
 
     search_help_text = _(
