@@ -62,6 +62,7 @@ PAGES = [
     ("incubators, district filter", "/incubators/?district={district}"),
     ("project search 2 chars + filter", "/projects/?q=细胞&stage=transferred"),
     ("project search 4 chars + filter", "/projects/?q=免疫治疗&stage=transferred"),
+    ("project search English + filter", "/projects/?q=cell&stage=transferred"),
     ("projects, facet filter", "/projects/?stage=transferred"),
     ("project detail", "{project}"),
     ("API projects, filter", "/api/projects/?stage=transferred&district={district}"),

@@ -268,10 +268,17 @@ def search_answers(query: str) -> tuple[list[int], list[int]]:
 
 
 @pytest.mark.parametrize(
-    "query", ["细胞", "細胞", "胞平", "细胞治疗", "细胞 影像", "麤", "影像 cell", "cell", "!!", "𠀀细"]
+    "query",
+    [
+        *("细胞", "細胞", "胞平", "细胞治疗", "细胞 影像", "麤", "!!", "𠀀细"),
+        # Latin words: the index holds those with a letter; digits alone go to the database.
+        *("影像 cell", "cell", "CELL", "cellular", "ell", "imaging cell", "stem", "5g", "a1b"),
+        *("cell 2024", "2024", "test"),
+    ],
 )
 def test_keyword_search_matches_the_substring_scan_at_the_edges(db, query):
-    """Terms that span a gap, a project boundary, a title/text boundary, rare and non-BMP text."""
+    """Terms that span a gap, a project boundary, a title/text boundary, rare and non-BMP text;
+    Latin words at the start, inside and across the title, with digits and in hyphenated words."""
     make_project(name_zh="细胞", summary_zh="胞平台")  # 细胞 in the title, 胞平 in the summary
     make_project(name_zh="平台细", summary_zh="胞")  # 细|胞 split by the title/summary gap
     make_project(name_zh="医学影像", summary_zh="细 胞治疗")  # split by a space
@@ -279,9 +286,12 @@ def test_keyword_search_matches_the_substring_scan_at_the_edges(db, query):
     make_project(name_zh="影像", summary_zh="用于细胞治疗的影像系统", name_en="Cellular imaging")
     make_project(name_zh="细", summary_zh="")  # ends with 细; the next project starts with 胞
     make_project(name_zh="胞影像", summary_zh="细胞")
+    # "cell" inside a title word ranks it, a summary word starting with it matches.
+    make_project(name_zh="检测设备", name_en="Excellent device", summary_en="For stem-cell culture, 2024.")
+    make_project(name_zh="通信模块", name_en="5G module A1B2", summary_en="Imaging at 5 GHz")
     ids, expected = search_answers(query)
     assert ids == expected
-    if query in ("细胞", "细胞治疗", "影像 cell"):
+    if query in ("细胞", "细胞治疗", "影像 cell", "cell", "stem", "5g", "a1b", "cell 2024"):
         assert ids, "the edge cases above must not all miss"
 
 

@@ -16,7 +16,20 @@ from xuhui_portal.search import parse_query
 from .factories import make_district, make_field, make_project
 from .test_project_index import MODES, STAGES
 
-QUERIES = ["细胞", "治疗", "免疫治疗", "影像诊断", "新名", "项目1", "平台"]
+QUERIES = [
+    "细胞",
+    "治疗",
+    "免疫治疗",
+    "影像诊断",
+    "新名",
+    "项目1",
+    "平台",
+    "cell",
+    "novel3",
+    "imag",
+    "assay cell",
+    "test",
+]
 
 
 def coded(index, name: str) -> list[str | None]:
@@ -75,6 +88,8 @@ def random_edit(rng: random.Random, catalogue: dict) -> None:
         project.transfer_amount_wan = rng.choice([None, Decimal("0"), Decimal("7.5")])
     elif edit == "text":
         project.summary_zh = rng.choice(["细胞影像平台", "全新的免疫治疗", ""])
+        # English words, some never seen before: new codes after the built ones.
+        project.summary_en = rng.choice(["Cellular imaging", f"A novel{rng.randint(0, 9)} assay", ""])
     elif edit == "publication":
         project.publication_state = rng.choice([PublicationState.DRAFT, PublicationState.PUBLISHED])
     elif edit == "fields":
@@ -132,6 +147,10 @@ def _new_slug(record):
         pytest.param(lambda catalogue: _new_slug(catalogue["districts"][0]), id="a district's new slug"),
         pytest.param(lambda catalogue: make_project(district=make_district()), id="a new district key"),
         pytest.param(lambda catalogue: make_project(fields_=[make_field()]), id="a new field"),
+        pytest.param(
+            lambda catalogue: make_project(summary_en=" ".join(f"word{n}x" for n in range(300))),
+            id="more new words than the codes hold",
+        ),
         pytest.param(
             lambda catalogue: [make_project() for _ in range(PATCH_LIMIT + 1)],
             id="more projects than a patch takes",

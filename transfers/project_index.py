@@ -3,7 +3,7 @@
 Why it exists: at 100,000 projects the project list's six facets are six GROUP BYs over tens of
 thousands of rows, plus an exact COUNT: about 300 ms of PostgreSQL per page (see README,
 "Benchmark"), and a 2-character Chinese search reads some 8,000 rows. Held as NumPy columns
-(about 25 MB per process at 100k projects, most of it the search text), the same exact answers
+(about 29 MB per process at 100k projects, most of it the search text), the same exact answers
 take a few milliseconds, for any combination of filters and keywords.
 
 PostgreSQL (or SQLite) stays the source of truth. Every change to what the index is built from
@@ -18,14 +18,17 @@ The index holds what the filters and sorting need: stage, mode, district, platfo
 fields, year and amount per project, and the project's place in each sort order. For keyword
 search it holds the Chinese characters of each project's search columns (`SearchText`): a
 Chinese term is found by scanning them, exactly as the database's substring test would find it,
-because a 2-character term matches too many rows for PostgreSQL's index to answer quickly. A
-query with a Latin word is answered by the database (xuhui_portal/search.py), whose word index
-suits it, and its hits are mapped to positions here.
+because a 2-character term matches too many rows for PostgreSQL's index to answer quickly. It
+holds their Latin words too, coded (`LatinWords`): a common word such as "cell" matches as many
+rows, which PostgreSQL must each re-check (35 ms). A query with a word of digits alone (a year)
+is answered by the database (xuhui_portal/search.py), and its hits are mapped to positions here.
 """
 
 import ctypes
 import gc
+import re
 import threading
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -156,6 +159,133 @@ class MultiDimension:
         return {key: n for key, n in zip(self.keys, tally, strict=True) if n}
 
 
+#: A Latin run of the normalised text (a word of xuhui_portal/search.py) with a letter in it.
+_LETTERED_WORD = re.compile(r"[a-z0-9]*[a-z][a-z0-9]*")
+
+
+def indexed_word(word: str) -> bool:
+    """Whether the index holds a word: one with a letter. Words of digits alone (years, the
+    numbers in names) stay in the database: 100,000 distinct ones in the synthetic data alone."""
+    return not word.isdigit()
+
+
+class LatinWords:
+    """The Latin words of every project's search columns (those with a letter), coded.
+
+    Slot `s` (as in SearchText) holds the codes of its distinct words in
+    `codes[starts[s]:starts[s + 1]]` and those of its title in
+    `title_codes[title_starts[s]:title_starts[s + 1]]`. A build codes the words in alphabetical
+    order, so the words a query word begins are one range of codes; a patch codes new words after
+    them (`added`). The codes take the smallest unsigned type with room for the vocabulary; a patch
+    that would overflow it asks for a rebuild.
+    """
+
+    def __init__(self):
+        self._code_of: dict[str, int] = {}  # words get codes as they are read, sorted at the end
+        self._codes: list[np.ndarray] = []
+        self._counts: list[np.ndarray] = []
+        self._title_codes: list[np.ndarray] = []
+        self._title_counts: list[np.ndarray] = []
+
+    def add(self, texts: list[str]) -> None:
+        """Append projects' texts, given as [title, rest, title, rest, ...] (SearchText.add's)."""
+        code_of = self._code_of
+
+        def coded(text: str) -> list[int]:
+            words = _LETTERED_WORD.findall(text)
+            codes = list(map(code_of.get, words))
+            if None in codes:  # a word not seen before
+                codes = [code_of.setdefault(word, len(code_of)) for word in words]
+            return codes
+
+        codes, counts, title_codes, title_counts = [], [], [], []
+        for title, rest in zip(texts[0::2], texts[1::2], strict=True):
+            in_title = dict.fromkeys(coded(title))
+            in_text = dict.fromkeys(chain(in_title, coded(rest)))
+            title_codes.extend(in_title)
+            title_counts.append(len(in_title))
+            codes.extend(in_text)
+            counts.append(len(in_text))
+        for target, values in (
+            (self._codes, codes),
+            (self._counts, counts),
+            (self._title_codes, title_codes),
+            (self._title_counts, title_counts),
+        ):
+            target.append(np.array(values, dtype=np.int64))
+
+    def finish(self) -> "LatinWords":
+        self.words = sorted(self._code_of)
+        alphabetical = np.empty(len(self.words), dtype=np.int64)  # code read -> the word's place
+        alphabetical[[self._code_of[word] for word in self.words]] = np.arange(len(self.words))
+        dtype = _code_type(len(self.words))
+        self.codes = alphabetical[_joined(self._codes)].astype(dtype)
+        self.title_codes = alphabetical[_joined(self._title_codes)].astype(dtype)
+        self.starts = _starts(_joined(self._counts))
+        self.title_starts = _starts(_joined(self._title_counts))
+        self.added: dict[str, int] = {}
+        del self._code_of, self._codes, self._counts, self._title_codes, self._title_counts
+        return self
+
+    def patched(self, texts: list[str]) -> "LatinWords | None":
+        """A copy with slots for the projects' `texts` (as for `add`) after the others; None when
+        their new words would not fit the codes' type. The slots of removed projects stay: their
+        positions (SearchText.slot_positions) are -1."""
+        addition = LatinWords()
+        # Coded as the index codes them: the words it was built with, then those added since.
+        addition._code_of = {word: code for code, word in enumerate(self.words)} | self.added
+        known = len(addition._code_of)
+        addition.add(texts)
+        if not np.can_cast(_code_type(len(addition._code_of)), self.codes.dtype):
+            return None
+        dtype = self.codes.dtype
+        patched = LatinWords.__new__(LatinWords)
+        patched.words = self.words
+        patched.added = {**self.added, **{w: code for w, code in addition._code_of.items() if code >= known}}
+        patched.codes = np.concatenate([self.codes, _joined(addition._codes).astype(dtype)])
+        patched.title_codes = np.concatenate([self.title_codes, _joined(addition._title_codes).astype(dtype)])
+        patched.starts = np.concatenate(
+            [self.starts, self.starts[-1] + _starts(_joined(addition._counts))[1:]]
+        )
+        patched.title_starts = np.concatenate(
+            [self.title_starts, self.title_starts[-1] + _starts(_joined(addition._title_counts))[1:]]
+        )
+        return patched
+
+    def find(self, word: str) -> tuple[np.ndarray, np.ndarray]:
+        """Slots with a word that begins with `word`, and slots whose title contains `word`
+        (within one of its words: a query word holds no character that separates them)."""
+        low = bisect_left(self.words, word)
+        high = bisect_left(self.words, word + "{", low)  # "{" sorts after every letter and digit
+        added = [code for other, code in self.added.items() if other.startswith(word)]
+        hits = (self.codes >= low) & (self.codes < high)
+        if added:
+            hits |= np.isin(self.codes, added)
+        containing = np.zeros(len(self.words) + len(self.added), dtype=bool)
+        containing[[code for code, other in enumerate(self.words) if word in other]] = True
+        containing[[code for other, code in self.added.items() if word in other]] = True
+        in_title = containing[self.title_codes]
+        return _slots(self.starts, hits), _slots(self.title_starts, in_title)
+
+
+def _code_type(size: int) -> np.dtype:
+    """The smallest unsigned type for the codes of `size` words (0 to size - 1)."""
+    return np.min_scalar_type(max(size - 1, 0))
+
+
+def _starts(counts: np.ndarray) -> np.ndarray:
+    return np.concatenate(([0], np.cumsum(counts, dtype=np.int64)))
+
+
+def _joined(chunks: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+
+
+def _slots(starts: np.ndarray, entries: np.ndarray) -> np.ndarray:
+    """The slots of the entries marked in `entries` (a mask over the entries)."""
+    return np.searchsorted(starts, np.flatnonzero(entries), side="right") - 1
+
+
 #: Characters of SearchText compared at a time (a 128 KB temporary).
 SCAN_BLOCK = 1 << 17
 
@@ -180,9 +310,14 @@ class SearchText:
         self._starts: list[np.ndarray] = []
         self.length = 0  # characters, without the padding after the last project
         self._frequency = np.zeros(1 << 16, dtype=np.int64)
+        self._words = LatinWords()
 
     def add(self, texts: list[str]) -> None:
         """Append projects' texts, given as [title, text, title, text, ...] in index order."""
+        self._words.add(texts)
+        self._add_characters(texts)
+
+    def _add_characters(self, texts: list[str]) -> None:
         joined = "\0".join(texts) + "\0"
         if joined.count("\0") != len(texts):  # a NUL inside a text would shift the boundaries
             joined = "\0".join(text.replace("\0", " ") for text in texts) + "\0"
@@ -211,15 +346,22 @@ class SearchText:
         self.slot_positions = np.arange(len(self.title_starts), dtype=np.int64)
         self.size = len(self.title_starts)  # projects (slots not blanked)
         self.blank = 0  # characters of blanked slots
-        del self._chunks, self._starts, self._frequency
+        self.words = self._words.finish()
+        del self._chunks, self._starts, self._frequency, self._words
         return self
 
-    def patched(self, removed: np.ndarray, texts: list[str], slot_positions: np.ndarray) -> "SearchText":
+    def patched(
+        self, removed: np.ndarray, texts: list[str], slot_positions: np.ndarray
+    ) -> "SearchText | None":
         """A copy with the slots `removed` blanked and the projects' `texts` (as for `add`) in new
-        slots after the others; `slot_positions` maps every slot, old and new, to its position."""
+        slots after the others; `slot_positions` maps every slot, old and new, to its position.
+        None when the new texts' words need a rebuild (LatinWords.patched)."""
+        words = self.words.patched(texts)
+        if words is None:
+            return None
         addition = SearchText()
         if texts:
-            addition.add(texts)
+            addition._add_characters(texts)  # the words are coded above, with the index's codes
         addition.finish()
         chars = np.concatenate([self.chars[: self.length], addition.chars])
         frequency = self.frequency + addition.frequency
@@ -239,18 +381,32 @@ class SearchText:
         patched.slot_positions = slot_positions
         patched.size = int(np.count_nonzero(slot_positions >= 0))
         patched.blank = self.blank + blanked
+        patched.words = words
         return patched
 
     def search(self, terms: list[Term]) -> tuple[np.ndarray, np.ndarray]:
-        """Projects containing every term (mask), and per project the terms found in its title."""
+        """Projects containing every term (mask), and per project the terms found in its title.
+
+        A Chinese term is found in the characters, a Latin one among the words (`indexed_word`).
+        """
         size = self.size
         matching = np.ones(size, dtype=bool)
         in_title = np.zeros(size, dtype=RANK)
         for term in terms:
-            found, titled = self._find(term.text, size)
+            if term.is_cjk:
+                found, titled = self._find(term.text, size)
+            else:
+                found, titled = self._find_word(term.text, size)
             matching &= found
             in_title += titled
         return matching, in_title
+
+    def _find_word(self, word: str, size: int) -> tuple[np.ndarray, np.ndarray]:
+        found, titled = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
+        for mask, slots in zip((found, titled), self.words.find(word), strict=True):
+            positions = self.slot_positions[slots]
+            mask[positions[positions >= 0]] = True  # a blanked slot's words stay, at position -1
+        return found, titled
 
     def _occurrences(self, code: np.uint16) -> np.ndarray:
         """Where the character `code` occurs, scanned a block at a time.
@@ -688,8 +844,8 @@ def patch_index(
     search_text = text.patched(
         removed_slots, list(chain.from_iterable(map(_title_and_rest, titles, texts))), slot_positions
     )
-    if search_text.blank > max(search_text.length // 4, BLANK_LIMIT):  # a rebuild compacts them
-        return None
+    if search_text is None or search_text.blank > max(search_text.length // 4, BLANK_LIMIT):
+        return None  # new words that need wider codes, or blanks a rebuild would compact
     return ProjectIndex(
         version=version,
         ids=ids[order],
@@ -866,9 +1022,10 @@ def select(index: ProjectIndex, data: dict, search) -> Selection:
 
 
 def _search(index: ProjectIndex, query: str, search) -> tuple[np.ndarray, np.ndarray]:
-    """Projects matching the query (mask) and their rank: Chinese terms here, others in the database."""
+    """Projects matching the query (mask) and their rank: here, unless a word of the query is of
+    digits alone (`indexed_word`); then in the database."""
     terms = parse_query(query)
-    if all(term.is_cjk for term in terms):
+    if all(term.is_cjk or indexed_word(term.text) for term in terms):
         return index.search_text.search(terms) if terms else (~index.everything(), None)
     hits = search(query)
     hit_ids = np.fromiter((hit[0] for hit in hits), dtype=np.int64, count=len(hits))
