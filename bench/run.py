@@ -239,16 +239,20 @@ class Server:
                 self.queries[match.group(1)].append(int(match.group(2)))
 
     def _sample_rss(self):
+        """The workers' peak RSS: the kernel's high-water mark (VmHWM), so that a peak between
+        two samples (an index build) counts too."""
         while self.running:
             pids = subprocess.run(
                 ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
             ).stdout.split()
             for pid in pids:
-                rss = subprocess.run(
-                    ["ps", "-o", "rss=", "-p", pid], capture_output=True, text=True
-                ).stdout.strip()
-                if rss:
-                    self.rss_kb = max(self.rss_kb, int(rss))
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:  # the worker exited meanwhile
+                    continue
+                peak = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+                if peak:
+                    self.rss_kb = max(self.rss_kb, int(peak.group(1)))
             time.sleep(0.5)
 
     def stop(self):
