@@ -23,10 +23,16 @@ _templates: dict[tuple, str] = {}
 
 def record_url(viewname: str, **kwargs) -> str:
     """reverse(viewname, kwargs=kwargs), for arguments that are ids and slugs."""
-    values = {name: str(value) for name, value in kwargs.items()}
-    if not all(_PLAIN.fullmatch(value) for value in values.values()):
+    values = _plain_values(kwargs)
+    if values is None:
         return reverse(viewname, kwargs=kwargs)  # quotes, or raises NoReverseMatch, as usual
     return _url_template(viewname, tuple(values)).format_map(values)
+
+
+def _plain_values(kwargs: dict) -> dict[str, str] | None:
+    """The arguments as text, or None when one needs quoting (or is not a valid id or slug)."""
+    values = {name: str(value) for name, value in kwargs.items()}
+    return values if all(_PLAIN.fullmatch(value) for value in values.values()) else None
 
 
 class AbsoluteRecordUrls:
@@ -43,8 +49,8 @@ class AbsoluteRecordUrls:
         self._templates: dict[tuple, str] = {}
 
     def __call__(self, viewname: str, **kwargs) -> str:
-        values = {name: str(value) for name, value in kwargs.items()}
-        if not all(_PLAIN.fullmatch(value) for value in values.values()):
+        values = _plain_values(kwargs)
+        if values is None:
             return self.request.build_absolute_uri(reverse(viewname, kwargs=kwargs))
         key = (viewname, tuple(values), get_language())
         template = self._templates.get(key)
