@@ -1,14 +1,14 @@
 import django_filters
 from rest_framework import serializers, viewsets
 
-from xuhui_portal.api import DirectoryViewSet, RecordIdentityField, RecordLinksMixin, link_id, link_to, slugs
+from xuhui_portal.api import DirectoryViewSet, RecordIdentityField, RecordSerializer, link_id, link_to, slugs
 from xuhui_portal.filters import UnknownOrSlugFilter
 
 from .filters import InstitutionFilter, district_choices
 from .models import Indicator, InnovationDistrict, Institution, Milestone, Source, TechField
 
 
-class DistrictSerializer(RecordLinksMixin, serializers.HyperlinkedModelSerializer):
+class DistrictSerializer(RecordSerializer):
     url = RecordIdentityField(view_name="api:district-detail")
     focus_fields = slugs()
     anchor_institutions = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
@@ -49,7 +49,7 @@ class DistrictViewSet(DirectoryViewSet):
     )
 
 
-class InstitutionSerializer(RecordLinksMixin, serializers.HyperlinkedModelSerializer):
+class InstitutionSerializer(RecordSerializer):
     url = RecordIdentityField(view_name="api:institution-detail")
     parent = link_id()
     parent_url = link_to("api:institution-detail", "parent")

@@ -1,11 +1,9 @@
-from rest_framework import serializers
-
 from districts.selectors import SOURCES, TECH_FIELDS
 from xuhui_portal.api import (
     DirectoryViewSet,
     LinkedKeysField,
     RecordIdentityField,
-    RecordLinksMixin,
+    RecordSerializer,
     link_id,
     link_to,
 )
@@ -15,7 +13,7 @@ from .filters import IncubatorFilter
 from .models import Incubator
 
 
-class IncubatorSerializer(RecordLinksMixin, serializers.HyperlinkedModelSerializer):
+class IncubatorSerializer(RecordSerializer):
     url = RecordIdentityField(view_name="api:incubator-detail")
     district = link_id()
     district_url = link_to("api:district-detail", "district")

@@ -5,17 +5,21 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.http import StreamingHttpResponse
 from django.urls import resolve
 from django.utils import timezone
+from rest_framework import serializers
 from rest_framework.reverse import reverse
 from rest_framework.test import APIRequestFactory
 
 from incubators.models import Incubator
+from transfers.api import PlatformSerializer
 from transfers.models import TransferProject
+from xuhui_portal.api import ReadPlanMixin
 from xuhui_portal.models import PublicationState
 from xuhui_portal.throttling import AnonymousApiThrottle
 
@@ -93,6 +97,31 @@ def test_links_are_what_drf_reverses_and_keep_a_format_override(client, portal_d
     # ?format=json: DRF carries the override into every link, and still does here.
     record = client.get(f"/api/{resource}/", {"format": "json"}).json()["results"][0]
     assert record["url"].endswith("?format=json")
+
+
+@pytest.mark.parametrize("resource", ["districts", "incubators", "institutions", "platforms", "projects"])
+def test_records_are_what_drf_itself_would_give(client, portal_data, monkeypatch, resource):
+    """ReadPlanMixin builds fields once per class and reads columns directly: same output as DRF's."""
+    district = make_district(slug="bare")
+    make_incubator(district=None, floor_area_m2=None)
+    make_project(district=district, platform=None, transfer_amount_wan=Decimal("1200.50"), year=None)
+    make_project(summary_zh="", team_lead="", financing_wan=Decimal("0"))
+    for params in ({"page_size": 100}, {"page_size": 100, "format": "json"}):
+        planned = [client.get(f"/api/{resource}/", params).json() for _ in range(2)]
+        with monkeypatch.context() as drf_itself:
+            drf_itself.setattr(ReadPlanMixin, "get_fields", serializers.ModelSerializer.get_fields)
+            drf_itself.setattr(ReadPlanMixin, "to_representation", serializers.Serializer.to_representation)
+            expected = client.get(f"/api/{resource}/", params).json()
+        assert planned == [expected, expected]
+        assert expected["results"]
+
+
+def test_each_serializer_binds_fields_of_its_own(rf):
+    first, second = PlatformSerializer(context={"request": rf.get("/")}), PlatformSerializer()
+    for name in ("url", "district", "partners"):
+        assert first.fields[name] is not second.fields[name]
+        assert first.fields[name].parent is first and second.fields[name].parent is second
+    assert first.fields["partners"].child.root is first
 
 
 def test_only_published_records(client, db):

@@ -5,7 +5,7 @@ from xuhui_portal.api import (
     DirectoryViewSet,
     LinkedKeysField,
     RecordIdentityField,
-    RecordLinksMixin,
+    RecordSerializer,
     link_id,
     link_to,
     slugs,
@@ -24,7 +24,7 @@ class PartnerSerializer(serializers.ModelSerializer):
         fields = ["institution", "institution_url", "role"]
 
 
-class PlatformSerializer(RecordLinksMixin, serializers.HyperlinkedModelSerializer):
+class PlatformSerializer(RecordSerializer):
     url = RecordIdentityField(view_name="api:platform-detail")
     parent = link_id()
     parent_url = link_to("api:platform-detail", "parent")
@@ -75,7 +75,7 @@ class PlatformViewSet(DirectoryViewSet):
     )
 
 
-class ProjectSerializer(RecordLinksMixin, serializers.HyperlinkedModelSerializer):
+class ProjectSerializer(RecordSerializer):
     url = RecordIdentityField(view_name="api:project-detail")
     owner_institution = link_id()
     owner_institution_url = link_to("api:institution-detail", "owner_institution")
