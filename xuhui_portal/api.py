@@ -78,12 +78,12 @@ class RecordLinksMixin(serializers.Serializer):
 class ReadPlanMixin(serializers.ModelSerializer):
     """A read-only model serializer that plans once what DRF works out for every request and value.
 
-    For an API page of 20 projects (26 fields), DRF spent about half its serializing time on two
-    generic steps, and this mixin does each once:
+    DRF repeats two generic steps that this mixin does once. Together they took 2.7 ms of the
+    API's list of 20 projects (26 fields each), 16.9 ms in one process on a 2-core machine:
 
     - building the fields from the model (`ModelSerializer.get_fields`: field mapping, a deep
-      copy of each declared field), 2 ms a request on this machine: they are built once per
-      class, and each serializer gets copies to bind;
+      copy of each declared field) on every request: they are built once per class, and each
+      serializer gets copies to bind;
     - finding each value (`Field.get_attribute`: a loop over the source path, a check for
       callables, exception handling): a field that reads a model column, or a foreign key's id,
       reads it straight from the record. Any other field, or a field class that finds its value
