@@ -61,8 +61,12 @@ def _live_server_over_plain_http(_browser_available, request):
 
     The suite's settings fixture turns the redirect off for each test, but SecurityMiddleware reads
     the setting once, when the live server (one per session) builds its handler: it must be off then.
+    So does WhiteNoise its own settings: it serves static files from the source folders here too, as
+    in the rest of the suite (a clean clone has no collectstatic output).
     """
-    with override_settings(SECURE_SSL_REDIRECT=False):
+    with override_settings(
+        SECURE_SSL_REDIRECT=False, WHITENOISE_AUTOREFRESH=True, WHITENOISE_USE_FINDERS=True
+    ):
         request.getfixturevalue("live_server")
 
 
