@@ -117,16 +117,16 @@ class ReadPlanMixin(serializers.ModelSerializer):
 
     def _read(self, field):
         """instance → the field's representation, as DRF's Serializer.to_representation makes it."""
-        column = self._column(field)
-        if column is not None and column.is_relation and isinstance(field, RelatedField):
-            if type(field).get_attribute is RelatedField.get_attribute and field.use_pk_only_optimization():
+        column, get_attribute = self._column(field), type(field).get_attribute
+        if column is None:
+            return _drf_read(field)
+        if column.is_relation:
+            if get_attribute is RelatedField.get_attribute and field.use_pk_only_optimization():
                 attname, represent = column.attname, field.to_representation
                 return lambda record: (
                     None if (pk := getattr(record, attname)) is None else represent(PKOnlyObject(pk))
                 )
-        elif (
-            column is not None and not column.is_relation and type(field).get_attribute is Field.get_attribute
-        ):
+        elif get_attribute is Field.get_attribute:  # not a field class that finds values its own way
             attname = column.attname
             # The two most common field classes represent a value with a builtin.
             represent = {serializers.CharField: str, serializers.IntegerField: int}.get(
