@@ -102,6 +102,22 @@ def test_deploy_check_reports_nothing():
     assert "no issues" in result.stdout
 
 
+def test_without_redis_the_workers_do_not_load_its_client():
+    """The redis package is about 5 MB of a worker's memory: loaded only when REDIS_URL is set."""
+    env = {**os.environ, **PRODUCTION_ENV}
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    code = (
+        "import sys, django; django.setup()\n"
+        "from django.core.handlers.wsgi import WSGIHandler; from django.urls import get_resolver\n"
+        "WSGIHandler(); get_resolver().url_patterns\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('redis', 'django_redis')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
 @pytest.mark.parametrize(
     "url", ["/.git/", "/.git/config", "/.env", "/.env.example", "/static/../.env", "/.ci/run"]
 )

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
-from redis.exceptions import RedisError
 
 GENERATION_KEY = "portal:content-generation"
 #: Apps whose records appear on public pages.
@@ -40,6 +39,10 @@ def read_and_count(keys: list[str], throttle, counter_key: str) -> tuple[dict, i
     client = getattr(cache, "client", None)
     if not hasattr(client, "get_client"):  # not django-redis
         return cache.get_many(keys), throttle.count(counter_key)
+    # Imported here, not at the top: the redis package is 5 MB of a worker's memory, which a
+    # portal without Redis (the local-memory cache) need not carry.
+    from redis.exceptions import RedisError
+
     counter = cache.make_key(counter_key)
     try:
         pipeline = client.get_client(write=True).pipeline(transaction=False)
