@@ -4,12 +4,13 @@ rebuilding it: the patched index must answer exactly as a fresh build would."""
 import random
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from django.db import transaction
 
 from transfers import project_index
 from transfers.models import TransferProject
-from transfers.project_index import CODED, PATCH_LIMIT, build_index, get_index
+from transfers.project_index import CODED, PATCH_LIMIT, POSITION, build_index, get_index
 from xuhui_portal.models import ContentVersion, ProjectIndexChange, PublicationState
 from xuhui_portal.search import parse_query
 
@@ -55,6 +56,22 @@ def assert_same_answers(patched, built) -> None:
         assert patched.ids[patched.ordered(key)].tolist() == built.ids[built.ordered(key)].tolist(), key
     for query in QUERIES:
         assert searched(patched, query) == searched(built, query), query
+    # A patch keeps a build's 4-byte positions and offsets: wider ones would grow every worker.
+    assert position_types(patched) == position_types(built) == dict.fromkeys(position_types(built), POSITION)
+
+
+def position_types(index) -> dict[str, np.dtype]:
+    text, words = index.search_text, index.search_text.words
+    arrays = {
+        "field rows": index.field.rows,
+        "field codes": index.field.codes,
+        "title starts": text.title_starts,
+        "text starts": text.text_starts,
+        "slot positions": text.slot_positions,
+        "word starts": words.starts,
+        "title word starts": words.title_starts,
+    }
+    return {name: array.dtype for name, array in arrays.items()}
 
 
 @pytest.fixture
