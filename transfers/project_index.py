@@ -136,18 +136,15 @@ class MultiDimension:
     row_starts: np.ndarray = dataclass_field(init=False)
 
     def __post_init__(self):
-        self.rows, self.codes = (
-            self.rows.astype(POSITION, copy=False),
-            self.codes.astype(POSITION, copy=False),
-        )
+        self.rows = self.rows.astype(POSITION, copy=False)
+        self.codes = self.codes.astype(POSITION, copy=False)
         # By project, then by code: the same arrays whatever order the entries were read in. A
         # project links a field once, so the combined keys are distinct and any sort gives one
         # order: quicksort, 4 times faster than a stable sort by project alone.
         by_row = np.argsort(self.rows.astype(np.int64) * max(len(self.keys), 1) + self.codes)
         self.codes_by_row = self.codes[by_row]
-        self.row_starts = np.searchsorted(self.rows[by_row], np.arange(self.size + 1, dtype=POSITION)).astype(
-            POSITION
-        )
+        starts = np.searchsorted(self.rows[by_row], np.arange(self.size + 1, dtype=POSITION))
+        self.row_starts = starts.astype(POSITION)
 
     def key_ids_at(self, positions: Iterable[int]) -> list[list[int]]:
         """The primary keys of the values of each project at `positions`."""
