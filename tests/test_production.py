@@ -199,6 +199,48 @@ class TestPageCache:
             assert "X-Cache" not in logged_in.get("/admin/")
             assert "X-Cache" not in client.get("/admin/login/")
 
+    def test_a_hit_is_answered_before_sessions_and_authentication_with_the_same_headers(
+        self, client, monkeypatch
+    ):
+        from django.contrib.sessions.middleware import SessionMiddleware
+
+        make_incubator(name_zh="头信息孵化器")
+        miss = client.get("/incubators/")
+        sessions_opened = []
+        original = SessionMiddleware.process_request
+        monkeypatch.setattr(
+            SessionMiddleware,
+            "process_request",
+            lambda self, request: sessions_opened.append(1) or original(self, request),
+        )
+        hit = client.get("/incubators/")
+        assert hit["X-Cache"] == "HIT" and sessions_opened == []
+        assert hit.content == miss.content
+        assert {k: v for k, v in hit.items() if k != "X-Cache"} == {
+            k: v for k, v in miss.items() if k != "X-Cache"
+        }
+
+    def test_visitors_with_a_session_or_credentials_are_not_served_from_cache(self, client, settings):
+        make_incubator(name_zh="会话孵化器")
+        client.get("/incubators/")
+        with_session = Client()
+        with_session.cookies[settings.SESSION_COOKIE_NAME] = "an-anonymous-session"
+        assert "X-Cache" not in with_session.get("/incubators/")
+        assert "X-Cache" not in client.get(
+            "/api/incubators/", HTTP_AUTHORIZATION="Basic ZWRpdG9yOnNlY3JldA=="
+        )
+
+    def test_each_language_has_its_own_entry(self, client):
+        make_incubator(name_zh="语言孵化器", name_en="Language Incubator")
+        assert client.get("/incubators/")["X-Cache"] == "MISS"
+        english = client.get("/en/incubators/")
+        assert english["X-Cache"] == "MISS" and english["Content-Language"] == "en"
+        assert client.get("/en/incubators/")["Content-Language"] == "en"
+        assert client.get("/api/fields/")["Content-Language"] == "en"
+        chinese = client.get("/api/fields/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert chinese["X-Cache"] == "MISS" and chinese["Content-Language"] == "zh-hans"
+        assert client.get("/api/fields/", HTTP_ACCEPT_LANGUAGE="zh-hans")["X-Cache"] == "HIT"
+
     def test_api_hits_still_count_against_the_throttle(self, client, settings, monkeypatch):
         settings.API_ANON_RATE = "3/minute"
         # Inside one window of the fixed-window count, wherever the clock is.

@@ -76,6 +76,8 @@ MIDDLEWARE = [
     # Before WhiteNoise, so static files carry the policy too.
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions, locale and authentication: a hit skips them (see its docstring).
+    "xuhui_portal.middleware.AnonymousCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "xuhui_portal.middleware.ApiLanguageMiddleware",
@@ -86,7 +88,6 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # After authentication (it must know who is anonymous), before anything that writes.
     "xuhui_portal.middleware.ReadReplicaMiddleware",
-    "xuhui_portal.middleware.AnonymousCacheMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

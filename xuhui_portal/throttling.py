@@ -33,6 +33,14 @@ class AnonymousApiThrottle(AnonRateThrottle):
         self.window_end = (window + 1) * self.duration
         return f"{key}:{window}"
 
+    def get_cache_key(self, request, view):
+        # Before authentication (the page cache counts the requests it serves, and serves only
+        # requests without a session or credentials) the request has no user: anonymous.
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
     @property
     def counter_timeout(self) -> int:
         """How long a window's counter is kept: the window, and a second for clock skew."""
