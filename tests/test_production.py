@@ -118,6 +118,16 @@ def test_without_redis_the_workers_do_not_load_its_client():
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
+@pytest.mark.parametrize("cache_seconds", [0, 60])
+def test_a_host_outside_allowed_hosts_is_answered_400(client, db, settings, cache_seconds):
+    settings.PAGE_CACHE_SECONDS = cache_seconds
+    for url in ["/", "/en/incubators/", "/robots.txt"]:
+        response = client.get(url, HTTP_HOST="portal.example.invalid")
+        assert response.status_code == 400 and "Bad request" in response.content.decode()
+    response = client.get("/api/fields/", HTTP_HOST="portal.example.invalid")
+    assert response.status_code == 400 and response.json() == {"detail": "Unknown host."}
+
+
 @pytest.mark.parametrize(
     "url", ["/.git/", "/.git/config", "/.env", "/.env.example", "/static/../.env", "/.ci/run"]
 )

@@ -34,6 +34,7 @@ urlpatterns += i18n_patterns(
     prefix_default_language=False,
 )
 
+handler400 = "xuhui_portal.views.bad_request"
 handler500 = "xuhui_portal.views.server_error"
 
 if settings.BENCHMARK_VIEWS:

@@ -3,12 +3,20 @@
 import sys
 
 from django import forms
+from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
@@ -129,6 +137,17 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"status": "database unavailable"}, status=503, headers={"Retry-After": "5"})
     return JsonResponse({"status": "ok"})
+
+
+def bad_request(request, exception):
+    """The 400 handler. A Host header outside ALLOWED_HOSTS gets a page that needs no request:
+    the site's pages name their own address (canonical and language links), and asking the
+    request for it raises again, which turned the 400 into a 500."""
+    if not isinstance(exception, DisallowedHost):
+        return defaults.bad_request(request, exception)
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Unknown host."}, status=400)
+    return HttpResponseBadRequest(render_to_string("400_unknown_host.html"))
 
 
 def server_error(request):
