@@ -7,8 +7,9 @@ It prepares the data set once (generate_demo_data --projects 100000 --incubators
 uncached pass and a cached pass of the portal's pages, a trivial Django view (the ceiling),
 Datasette 0.65 serving the same projects with the same two facets, what keeping the project
 index current costs (bench/index_upkeep.py: a build, and the patch after a one-project edit),
-and the admin's project list and search (bench/admin_lists.py). It prints a table (requests/s,
-p50, p99, SQL queries per request, worker RSS) and writes it as JSON under bench/results/.
+the admin's project list and search (bench/admin_lists.py), and where each page's time goes in one
+process (bench/page_breakdown.py). It prints a table (requests/s, p50, p99, SQL queries and the
+workers' CPU time per request, worker RSS) and writes it as JSON under bench/results/.
 Figures vary by about ±15% between runs on this 2-core machine: compare within one run.
 """
 
@@ -184,15 +185,19 @@ def export_for_datasette() -> Path:
     return path
 
 
-def wrk(url: str) -> dict:
+def wrk(url: str, server: "Server | None" = None) -> dict:
+    """wrk's figures for `url`, after a warm-up; with `server`, its workers' CPU time per request."""
     subprocess.run(
         ["wrk", "-t2", f"-c{CONNECTIONS}", "-d2s", "--timeout", "30s", url], capture_output=True
     )  # warm-up
+    cpu_before = server.worker_cpu_seconds() if server else 0.0
     output = subprocess.run(
         ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--timeout", "30s", "--latency", url],
         capture_output=True,
         text=True,
     ).stdout
+    cpu = server.worker_cpu_seconds() - cpu_before if server else None
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
 
     def latency(label: str) -> float:
         match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)", output, re.M)
@@ -205,6 +210,7 @@ def wrk(url: str) -> dict:
         "p50_ms": latency("50"),
         "p99_ms": latency("99"),
         "errors": int(non_2xx.group(1)) if non_2xx else 0,
+        "worker_cpu_ms": round(cpu * 1000 / requests, 2) if cpu is not None and requests else None,
     }
 
 
@@ -242,10 +248,7 @@ class Server:
         """The workers' peak RSS: the kernel's high-water mark (VmHWM), so that a peak between
         two samples (an index build) counts too."""
         while self.running:
-            pids = subprocess.run(
-                ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
-            ).stdout.split()
-            for pid in pids:
+            for pid in self._worker_pids():
                 try:
                     status = Path(f"/proc/{pid}/status").read_text()
                 except OSError:  # the worker exited meanwhile
@@ -254,6 +257,23 @@ class Server:
                 if peak:
                     self.rss_kb = max(self.rss_kb, int(peak.group(1)))
             time.sleep(0.5)
+
+    def worker_cpu_seconds(self) -> float:
+        """The CPU time (user and system) the workers have used so far. They live through a pass
+        (GUNICORN_MAX_REQUESTS=0), so the difference over a wrk run is that run's."""
+        ticks = 0
+        for pid in self._worker_pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the worker exited meanwhile
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def _worker_pids(self) -> list[str]:
+        return subprocess.run(
+            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
+        ).stdout.split()
 
     def stop(self):
         self.running = False
@@ -265,7 +285,7 @@ def measure(server: Server, paths: list[tuple[str, str]]) -> list[dict]:
     rows = []
     for name, path in paths:
         server.queries.pop(path, None)
-        result = wrk(f"http://127.0.0.1:{PORT}{urllib.request.quote(path, safe='/?=&')}")
+        result = wrk(f"http://127.0.0.1:{PORT}{urllib.request.quote(path, safe='/?=&')}", server)
         counts = server.queries.get(urllib.request.quote(path, safe="/?=&"), []) or server.queries.get(
             path, []
         )
@@ -273,7 +293,8 @@ def measure(server: Server, paths: list[tuple[str, str]]) -> list[dict]:
         rows.append(result)
         print(
             f"  {name:34} {result['rps']:8.1f} rps  p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:7.1f} ms"
-            f"  {result['queries'] if result['queries'] is not None else '-':>5} q",
+            f"  {result['queries'] if result['queries'] is not None else '-':>5} q"
+            f"  {result['worker_cpu_ms']:5.2f} ms CPU",
             flush=True,
         )
     return rows
@@ -318,10 +339,10 @@ def datasette(db: Path) -> dict:
         process.wait(timeout=30)
 
 
-def one_process_figures(script: str) -> dict:
+def one_process_figures(script: str, *args: str) -> dict:
     """The JSON line a bench/ script prints after timing something in one process."""
     output = subprocess.run(
-        [PY, str(BENCH / script)], cwd=ROOT, env=ENV, check=True, capture_output=True, text=True
+        [PY, str(BENCH / script), *args], cwd=ROOT, env=ENV, check=True, capture_output=True, text=True
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -377,6 +398,14 @@ def main() -> int:
             f"  {name:36s} {figures['ms']:5d} ms  {figures['queries']:3d} q  {figures['results']:7d} results"
         )
 
+    print("Where an uncached page's time goes (one process, median ms per request):")
+    breakdown = one_process_figures("page_breakdown.py", json.dumps(paths, ensure_ascii=False))
+    for name, figures in breakdown.items():
+        print(
+            f"  {name:34s} {figures['total_ms']:5.1f} ms: rendering {figures['rendering_ms']:4.1f}"
+            f"  SQL {figures['sql_ms']:4.1f}  index {figures['index_ms']:4.1f}  rest {figures['rest_ms']:4.1f}"
+        )
+
     trivial = uncached[0]["rps"]
     facet_page = next(row for row in uncached if row["name"] == "projects, facet filter")
     summary = {
@@ -404,6 +433,7 @@ def main() -> int:
                 "datasette": other,
                 "index_upkeep": upkeep,
                 "admin_lists": admin_lists,
+                "page_breakdown": breakdown,
                 "summary": summary,
                 "settings": {"connections": CONNECTIONS, "duration_s": DURATION, "projects": PROJECTS},
             },
