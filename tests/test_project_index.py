@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from districts.models import Institution
+from transfers import project_index
 from transfers.filters import ProjectFilter
 from transfers.models import TransferProject
 from transfers.project_index import BUILT_FROM, IndexedProjects, build_index, get_index
@@ -276,9 +277,13 @@ def search_answers(query: str) -> tuple[list[int], list[int]]:
         *("cell 2024", "2024", "test"),
     ],
 )
-def test_keyword_search_matches_the_substring_scan_at_the_edges(db, query):
+@pytest.mark.parametrize("scan_block", [None, 3])
+def test_keyword_search_matches_the_substring_scan_at_the_edges(db, query, scan_block, monkeypatch):
     """Terms that span a gap, a project boundary, a title/text boundary, rare and non-BMP text;
-    Latin words at the start, inside and across the title, with digits and in hyphenated words."""
+    Latin words at the start, inside and across the title, with digits and in hyphenated words.
+    Also with scans of 3 entries at a time, so that terms and titles cross the blocks' ends."""
+    if scan_block:
+        monkeypatch.setattr(project_index, "SCAN_BLOCK", scan_block)
     make_project(name_zh="细胞", summary_zh="胞平台")  # 细胞 in the title, 胞平 in the summary
     make_project(name_zh="平台细", summary_zh="胞")  # 细|胞 split by the title/summary gap
     make_project(name_zh="医学影像", summary_zh="细 胞治疗")  # split by a space
