@@ -128,6 +128,21 @@ def test_a_host_outside_allowed_hosts_is_answered_400(client, db, settings, cach
     assert response.status_code == 400 and response.json() == {"detail": "Unknown host."}
 
 
+def test_a_foreign_host_is_logged_as_one_warning_line(client, db):
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("django.security.DisallowedHost")
+    logger.addHandler(handler)
+    try:
+        client.get("/", HTTP_HOST="portal.example.invalid")
+    finally:
+        logger.removeHandler(handler)
+    [record] = records
+    assert record.levelname == "WARNING" and record.exc_info is None
+    assert "Invalid HTTP_HOST header: 'portal.example.invalid'" in record.getMessage()
+
+
 @pytest.mark.parametrize(
     "url", ["/.git/", "/.git/config", "/.env", "/.env.example", "/static/../.env", "/.ci/run"]
 )

@@ -308,6 +308,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"client_mistake": {"()": "xuhui_portal.log_filters.ClientMistake"}},
     "handlers": {
         "stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"},
         # Errors, with tracebacks, go to stderr; users only ever see the 500/503 pages.
@@ -320,6 +321,12 @@ LOGGING = {
         # Logins, failures and lockouts (usernames and addresses, never passwords).
         "xuhui_portal.security": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
         "django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
+        # A foreign Host header: a one-line warning (the request is answered 400).
+        "django.security.DisallowedHost": {
+            "handlers": ["stderr"],
+            "filters": ["client_mistake"],
+            "propagate": False,
+        },
         "axes": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
     },
 }
