@@ -30,39 +30,39 @@ from transfers import filters as project_filters  # noqa: E402
 from transfers import project_index  # noqa: E402
 
 WARM_UP, RUNS = 15, 60
-
-
 PARTS = ("rendering", "sql", "index")
 
 
 class Stopwatch:
-    """Time spent in the outermost calls of the functions wrapped for each part, for one request."""
+    """Time spent in each part for one request, exclusive of the other parts run inside it (a
+    query run while a template renders counts as SQL only), so that the parts and the rest add
+    up to the total."""
 
     def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
         self.seconds = dict.fromkeys(PARTS, 0.0)
-        self._depth = dict.fromkeys(PARTS, 0)
+        self._open = []  # per part being timed: [its start, the time of the parts inside it]
+
+    def timed(self, part: str, call):
+        frame = [time.perf_counter(), 0.0]
+        self._open.append(frame)
+        try:
+            return call()
+        finally:
+            self._open.pop()
+            elapsed = time.perf_counter() - frame[0]
+            self.seconds[part] += elapsed - frame[1]
+            if self._open:
+                self._open[-1][1] += elapsed
 
     def wrap(self, owner, name: str, part: str) -> None:
         function = getattr(owner, name)
-
-        def timed(*args, **kwargs):
-            self._depth[part] += 1
-            started = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                self._depth[part] -= 1
-                if self._depth[part] == 0:  # a template rendered inside another counts once
-                    self.seconds[part] += time.perf_counter() - started
-
-        setattr(owner, name, timed)
+        setattr(owner, name, lambda *args, **kwargs: self.timed(part, lambda: function(*args, **kwargs)))
 
     def query(self, execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.seconds["sql"] += time.perf_counter() - started
+        return self.timed("sql", lambda: execute(sql, params, many, context))
 
 
 def breakdown(client: Client, path: str, stopwatch: Stopwatch) -> dict:
@@ -70,7 +70,7 @@ def breakdown(client: Client, path: str, stopwatch: Stopwatch) -> dict:
         assert client.get(path).status_code == 200, path
     figures = {name: [] for name in ("total", *PARTS, "rest")}
     for _ in range(RUNS):
-        stopwatch.seconds = dict.fromkeys(PARTS, 0.0)
+        stopwatch.reset()
         started = time.perf_counter()
         with connection.execute_wrapper(stopwatch.query):
             client.get(path)
