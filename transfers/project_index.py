@@ -82,10 +82,11 @@ class Dimension:
         wanted[-1] = include_empty
         return wanted[self.codes]
 
-    def counts(self, rows: np.ndarray, empty_key: str | None = None) -> dict[str, int]:
-        """Rows per key among `rows` (a boolean mask); empty values under `empty_key` if given."""
-        # Taking positions is several times faster than indexing with a scattered boolean mask.
-        tally = np.bincount(self.codes[np.flatnonzero(rows)] + 1, minlength=len(self.keys) + 1).tolist()
+    def counts(self, positions: np.ndarray | None = None, empty_key: str | None = None) -> dict[str, int]:
+        """Projects per key among those at `positions` (all when None); empty values under
+        `empty_key` if given."""
+        codes = self.codes if positions is None else self.codes[positions]
+        tally = np.bincount(codes + 1, minlength=len(self.keys) + 1).tolist()
         counts = {key: n for key, n in zip(self.keys, tally[1:], strict=True) if n}
         if empty_key is not None and tally[0]:
             counts[empty_key] = tally[0]
@@ -145,6 +146,16 @@ class MultiDimension:
         self.codes_by_row = self.codes[by_row]
         starts = np.searchsorted(self.rows[by_row], np.arange(self.size + 1, dtype=POSITION))
         self.row_starts = starts.astype(POSITION)
+        # Per key, its projects as a bitmap (a bit per project, 12.5 KB per key at 100k
+        # projects): a facet counts a selection's projects of every key in one AND and popcount.
+        self.bits = np.zeros((len(self.keys), (self.size + 7) // 8), dtype=np.uint8)
+        by_code = np.argsort(self.codes, kind="stable")
+        bounds = np.searchsorted(self.codes[by_code], np.arange(len(self.keys) + 1))
+        has_key = np.zeros(self.size, dtype=bool)
+        for code, (start, end) in enumerate(pairwise(bounds.tolist())):
+            has_key[:] = False
+            has_key[self.rows[by_code[start:end]]] = True
+            self.bits[code] = np.packbits(has_key)
 
     def key_ids_at(self, positions: Iterable[int]) -> list[list[int]]:
         """The primary keys of the values of each project at `positions`."""
@@ -158,10 +169,16 @@ class MultiDimension:
         selected[self.rows[wanted[self.codes]]] = True
         return selected
 
-    def counts(self, rows: np.ndarray, empty_key: str | None = None) -> dict[str, int]:
-        """Rows per key among `rows`; a project without fields has no key (`empty_key` unused)."""
-        # As in Dimension.counts, positions rather than the scattered mask: 2.7 times faster.
-        tally = np.bincount(self.codes[np.flatnonzero(rows[self.rows])], minlength=len(self.keys)).tolist()
+    def counts(self, positions: np.ndarray | None = None, empty_key: str | None = None) -> dict[str, int]:
+        """Projects per key among those at `positions` (all when None); a project without
+        fields has no key (`empty_key` unused)."""
+        if positions is None:
+            tally = np.bincount(self.codes, minlength=len(self.keys)).tolist()
+        else:
+            # Six times faster than tallying the selected projects' entries.
+            selected = np.zeros(self.size, dtype=bool)
+            selected[positions] = True
+            tally = np.bitwise_count(self.bits & np.packbits(selected)).sum(axis=1, dtype=np.int64).tolist()
         return {key: n for key, n in zip(self.keys, tally, strict=True) if n}
 
 
@@ -539,7 +556,7 @@ class ProjectIndex:
         facets), counted once per index."""
         with self._lock:
             if (name, empty_key) not in self._counts:
-                self._counts[name, empty_key] = getattr(self, name).counts(self.everything(), empty_key)
+                self._counts[name, empty_key] = getattr(self, name).counts(None, empty_key)
             return dict(self._counts[name, empty_key])
 
     def ordered(self, key: str) -> np.ndarray:
@@ -971,6 +988,7 @@ class Selection:
     #: Per position, the number of query terms found in the title (only with a keyword search).
     rank: np.ndarray | None = None
     _all: np.ndarray | None = dataclass_field(init=False, default=None)
+    _positions: dict = dataclass_field(init=False, default_factory=dict)
 
     def matching(self, without: str | None = None) -> np.ndarray:
         """Positions every active filter accepts, leaving out the filter `without` (for its facet)."""
@@ -986,10 +1004,18 @@ class Selection:
             self._all = rows
         return rows
 
+    def positions(self, without: str | None = None) -> np.ndarray:
+        """The positions of `matching(without)`, found once per set of filters: every facet but
+        those of the active filters counts the same projects."""
+        key = without if without in self.masks else None
+        if key not in self._positions:
+            self._positions[key] = np.flatnonzero(self.matching(key))
+        return self._positions[key]
+
     def facet_counts(self, name: str, empty_key: str | None = None) -> dict[str, int]:
         if all(filter_name == name for filter_name in self.masks):  # the facet counts every project
             return self.index.counts_of_all(name, empty_key)
-        return getattr(self.index, name).counts(self.matching(without=name), empty_key)
+        return getattr(self.index, name).counts(self.positions(without=name), empty_key)
 
     def ids(self, ordering: list[str]) -> np.ndarray:
         """Matching project ids in list order: `ordering` (sort keys, the first foremost), else
@@ -999,9 +1025,9 @@ class Selection:
             order = self.index.ordered(ordering[0])
             positions = order[rows[order]]
         elif ordering:  # several keys (?ordering=year,name): only the matching projects are sorted
-            positions = self.index.sort(np.flatnonzero(rows), ordering)
+            positions = self.index.sort(self.positions(), ordering)
         else:
-            positions = np.flatnonzero(rows)
+            positions = self.positions()
             if self.rank is not None:
                 positions = positions[np.argsort(-self.rank[positions], kind="stable")]
         return self.index.ids[positions]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlencode
 
+import numpy as np
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -220,7 +221,7 @@ def district_stage_chart(district: InnovationDistrict) -> Chart:
     """The small chart of a district page: its projects per stage."""
     index = get_index()
     bars, total = _stage_bars(
-        index.stage.counts(index.district.mask([district.slug])), district=district.slug
+        index.stage.counts(np.flatnonzero(index.district.mask([district.slug]))), district=district.slug
     )
     return Chart(
         f"district-{district.slug}-stages",
