@@ -50,8 +50,8 @@ def main() -> None:
                 started = time.perf_counter()
                 patched = project_index.get_index()
                 elapsed = (time.perf_counter() - started) * 1000
-            # A patch blanks the project's old text; a rebuild would hold no blanks.
-            assert patched.search_text.blank > index.search_text.blank, "rebuilt, not patched"
+            # A patch leaves the project's old text behind; a rebuild would hold none.
+            assert patched.search_text.removed > index.search_text.removed, "rebuilt, not patched"
             patches[name] = {"ms": round(elapsed, 1), "queries": len(queries.captured_queries)}
             transaction.set_rollback(True)
         project_index._indexes[using] = index  # the edit is gone: so is the patched index

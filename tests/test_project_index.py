@@ -277,13 +277,15 @@ def search_answers(query: str) -> tuple[list[int], list[int]]:
         *("cell 2024", "2024", "test"),
     ],
 )
-@pytest.mark.parametrize("scan_block", [None, 3])
-def test_keyword_search_matches_the_substring_scan_at_the_edges(db, query, scan_block, monkeypatch):
+@pytest.mark.parametrize("small_blocks", [False, True])
+def test_keyword_search_matches_the_substring_scan_at_the_edges(db, query, small_blocks, monkeypatch):
     """Terms that span a gap, a project boundary, a title/text boundary, rare and non-BMP text;
     Latin words at the start, inside and across the title, with digits and in hyphenated words.
-    Also with scans of 3 entries at a time, so that terms and titles cross the blocks' ends."""
-    if scan_block:
-        monkeypatch.setattr(project_index, "SCAN_BLOCK", scan_block)
+    Also with postings blocks of 4 positions and word scans of 3 entries at a time, so that
+    terms and titles cross the blocks' ends."""
+    if small_blocks:
+        monkeypatch.setattr(project_index, "POSTINGS_BLOCK_BITS", 2)
+        monkeypatch.setattr(project_index, "SCAN_BLOCK", 3)
     make_project(name_zh="细胞", summary_zh="胞平台")  # 细胞 in the title, 胞平 in the summary
     make_project(name_zh="平台细", summary_zh="胞")  # 细|胞 split by the title/summary gap
     make_project(name_zh="医学影像", summary_zh="细 胞治疗")  # split by a space
@@ -298,6 +300,13 @@ def test_keyword_search_matches_the_substring_scan_at_the_edges(db, query, scan_
     assert ids == expected
     if query in ("细胞", "细胞治疗", "影像 cell", "cell", "stem", "5g", "a1b", "cell 2024"):
         assert ids, "the edge cases above must not all miss"
+
+
+@pytest.mark.parametrize("names", [[], ["Laser radar"]])
+def test_an_index_without_chinese_text_finds_no_chinese_term(db, names):
+    for name in names:
+        make_project(name_zh=name, summary_zh="")
+    assert search_answers("细胞") == ([], [])
 
 
 def test_a_title_hit_ranks_first(db):

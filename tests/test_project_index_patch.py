@@ -187,22 +187,22 @@ def test_what_a_patch_cannot_express_is_rebuilt(catalogue, builds, change):
     assert_same_answers(index, build_index(index.version))
 
 
-def test_edits_in_one_project_leave_blank_text_until_a_rebuild_compacts_it(catalogue, builds, monkeypatch):
-    monkeypatch.setattr(project_index, "BLANK_LIMIT", 1000)
+def test_edits_in_one_project_leave_old_text_until_a_rebuild_drops_it(catalogue, builds, monkeypatch):
+    monkeypatch.setattr(project_index, "PATCHED_TEXT_LIMIT", 1000)
     project = TransferProject.objects.published().first()
     get_index()
     builds.clear()
     rebuilt_after = None
     for n in range(200):
-        project.summary_zh = "细胞" * 200 + str(n)  # each edit blanks the old text and appends the new
+        project.summary_zh = "细胞" * 200 + str(n)  # each edit leaves the old text and appends the new
         project.save()
         index = get_index()
         if builds:
             rebuilt_after = n
             break
-        assert index.search_text.blank > 0
+        assert index.search_text.removed > 0
     assert rebuilt_after is not None
-    assert get_index().search_text.blank == 0
+    assert get_index().search_text.removed == 0
     assert_same_answers(get_index(), build_index(0))
 
 

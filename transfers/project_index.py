@@ -3,7 +3,7 @@
 Why it exists: at 100,000 projects the project list's six facets are six GROUP BYs over tens of
 thousands of rows, plus an exact COUNT: about 300 ms of PostgreSQL per page (see README,
 "Benchmark"), and a 2-character Chinese search reads some 8,000 rows. Held as NumPy columns
-(about 24 MB per process at 100k projects, most of it the search text), the same exact answers
+(about 23 MB per process at 100k projects, most of it for keyword search), the same exact answers
 take a few milliseconds, for any combination of filters and keywords.
 
 PostgreSQL (or SQLite) stays the source of truth. Every change to what the index is built from
@@ -16,12 +16,13 @@ data only. The rows a page shows are always read from the database by primary ke
 
 The index holds what the filters and sorting need: stage, mode, district, platform, owner,
 fields, year and amount per project, and the project's place in each sort order. For keyword
-search it holds the Chinese characters of each project's search columns (`SearchText`): a
-Chinese term is found by scanning them, exactly as the database's substring test would find it,
-because a 2-character term matches too many rows for PostgreSQL's index to answer quickly. It
-holds their Latin words too, coded (`LatinWords`): a common word such as "cell" matches as many
-rows, which PostgreSQL must each re-check (35 ms). A query with a word of digits alone (a year)
-is answered by the database (xuhui_portal/search.py), and its hits are mapped to positions here.
+search it holds where each Chinese character occurs in each project's search columns
+(`SearchText`): a Chinese term is found where its characters occur in a row, exactly as the
+database's substring test would find it, because a 2-character term matches too many rows for
+PostgreSQL's index to answer quickly. It holds their Latin words too, coded (`LatinWords`): a
+common word such as "cell" matches as many rows, which PostgreSQL must each re-check (35 ms). A
+query with a word of digits alone (a year) is answered by the database (xuhui_portal/search.py),
+and its hits are mapped to positions here.
 """
 
 import ctypes
@@ -335,109 +336,186 @@ def _where(values: np.ndarray, test) -> np.ndarray:
     )
 
 
-class SearchText:
-    """The CJK characters of every project's search columns, as one array.
+#: A block of the character postings holds this many positions (2 ** bits): each occurrence is
+#: kept as its 2-byte offset into its block.
+POSTINGS_BLOCK_BITS = 16
 
-    The project in slot `s` occupies `chars[title_starts[s]:text_starts[s]]` (its `search_title`)
-    and then `chars[text_starts[s]:title_starts[s + 1]]` (the rest of its `search_text`, which is
-    the title, a space and the body). Every other character becomes a 0, and a run of them one 0:
-    a Chinese term contains no such character, so it occurs in the array exactly where it occurs
-    in the stored text, and never across the title and the rest. UTF-16 code units suffice, since
-    every CJK character a query term can hold lies in the Basic Multilingual Plane.
 
-    A build fills slot `i` with the project at position `i`; a patch (`patched`) blanks the slots
-    of the projects it removes and appends slots for the ones it adds, and `slot_positions` maps
-    each slot to its project's position (-1 for a blanked slot).
+class CharacterPostings:
+    """Where each character of the search text occurs: its positions, in ascending order.
+
+    A term of k characters is found by intersecting the k characters' positions (each shifted
+    by its place in the term), which takes time in proportion to how often they occur, not to
+    the length of the text. At 100k projects a 2-character term is found in 0.1 ms and a
+    4-character one in 0.7 ms, where a scan of the text took 1.5 ms for either.
+
+    The positions are grouped by character (`letters`, the distinct characters, ascending):
+    `letters[r]` occurs at `offsets[starts[r]:starts[r + 1]]`, each position kept as its 2-byte
+    offset into its block of 2 ** POSTINGS_BLOCK_BITS positions, `counts[r, b]` of them in
+    block `b`. At 100k projects that is 9.5 MB, less than the text's own 11 MB.
     """
 
     def __init__(self):
-        self._chunks: list[np.ndarray] = []
+        self._offsets: list[np.ndarray] = []  # per block: its offsets, by character then place
+        self._letters: list[np.ndarray] = []  # per block: its distinct characters
+        self._counts: list[np.ndarray] = []  # per block: the occurrences of each
+        self._pending = np.zeros(0, dtype=np.uint16)  # characters short of a whole block
+        self.length = 0
+
+    def add(self, chars: np.ndarray) -> None:
+        """Append characters (0 for a gap, which is not indexed)."""
+        pending = np.concatenate([self._pending, chars])
+        size = 1 << POSTINGS_BLOCK_BITS
+        whole = len(pending) - len(pending) % size
+        for start in range(0, whole, size):
+            self._add_block(pending[start : start + size])
+        self._pending = pending[whole:].copy()
+        self.length += len(chars)
+
+    def _add_block(self, block: np.ndarray) -> None:
+        places = np.flatnonzero(block)
+        order = np.argsort(block[places], kind="stable")  # by character, each in place order
+        chars = block[places[order]]
+        starts_a_run = np.ones(len(chars), dtype=bool)
+        starts_a_run[1:] = chars[1:] != chars[:-1]
+        firsts = np.flatnonzero(starts_a_run)
+        self._offsets.append(places[order].astype(np.uint16))
+        self._letters.append(chars[firsts])
+        self._counts.append(np.diff(np.append(firsts, len(chars))))
+
+    def finish(self) -> "CharacterPostings":
+        if len(self._pending) or not self._offsets:
+            self._add_block(self._pending)
+        self.letters = np.unique(np.concatenate(self._letters))
+        counts = np.zeros((len(self.letters), len(self._offsets)), dtype=np.int64)
+        block_rows = [np.searchsorted(self.letters, letters) for letters in self._letters]
+        for block, (rows, block_counts) in enumerate(zip(block_rows, self._counts, strict=True)):
+            counts[rows, block] = block_counts
+        self.starts = _starts(counts.sum(axis=1))
+        run_starts = self.starts[:-1, None] + np.cumsum(counts, axis=1) - counts  # (letter, block)
+        # Each block's runs (a run: one character's offsets in the block) copied to their places,
+        # a block at a time, each let go once copied: a worker's memory peaks in a build.
+        self.offsets = np.empty(int(self.starts[-1]), dtype=np.uint16)
+        self._offsets.reverse()
+        for block, (rows, block_counts) in enumerate(zip(block_rows, self._counts, strict=True)):
+            run_firsts = np.cumsum(block_counts) - block_counts
+            places = np.repeat(run_starts[rows, block] - run_firsts, block_counts)
+            self.offsets[places + np.arange(len(places))] = self._offsets.pop()
+        self.counts = counts.astype(POSITION)
+        self.block_bases = np.arange(counts.shape[1], dtype=np.int64) << POSTINGS_BLOCK_BITS
+        del self._offsets, self._letters, self._counts, self._pending
+        return self
+
+    def _row(self, char: int) -> int | None:
+        row = int(np.searchsorted(self.letters, char))
+        return row if row < len(self.letters) and self.letters[row] == char else None
+
+    def positions(self, char: int) -> np.ndarray:
+        """Where `char` occurs, ascending."""
+        row = self._row(char)
+        if row is None:
+            return np.zeros(0, dtype=np.int64)
+        offsets = self.offsets[self.starts[row] : self.starts[row + 1]]
+        return offsets + np.repeat(self.block_bases, self.counts[row])
+
+    def occurrences(self, char: int) -> int:
+        row = self._row(char)
+        return 0 if row is None else int(self.starts[row + 1] - self.starts[row])
+
+    def find(self, codes: np.ndarray) -> np.ndarray:
+        """Where the characters `codes` occur in a row (the positions of the first), ascending."""
+        # Intersected rarest first: every step keeps at most the candidates of the one before.
+        by_rarity = sorted(enumerate(codes.tolist()), key=lambda place_char: self.occurrences(place_char[1]))
+        first_place, first_char = by_rarity[0]
+        starts = self.positions(first_char) - first_place
+        for place, char in by_rarity[1:]:
+            if not len(starts):
+                break
+            # Both sides hold distinct values; kind="sort" is twice as fast as binary searches.
+            starts = starts[np.isin(starts + place, self.positions(char), assume_unique=True, kind="sort")]
+        return starts
+
+
+class SearchText:
+    """The CJK characters of every project's search columns, in one sequence of positions.
+
+    The project in slot `s` occupies positions `title_starts[s]` to `text_starts[s]` (its
+    `search_title`), then up to `title_starts[s + 1]` (the rest of its `search_text`, which is the
+    title, a space and the body). Every other character becomes a gap, and a run of them one gap:
+    a Chinese term contains no such character, so it occurs in the sequence exactly where it
+    occurs in the stored text, and never across the title and the rest. UTF-16 code units
+    suffice, since every CJK character a query term can hold lies in the Basic Multilingual Plane.
+
+    A build puts the project at position `i` in slot `i` and indexes every position
+    (`postings`). A patch (`patched`) appends slots for the projects it adds after them, as plain
+    characters (`tail`, scanned on every search; a rebuild indexes them once they are many), and
+    leaves those of the projects it removes in place; `slot_positions` maps each slot to its
+    project's position, -1 for a removed project's slot.
+    """
+
+    def __init__(self):
         self._starts: list[np.ndarray] = []
-        self.length = 0  # characters, without the padding after the last project
-        self._frequency = np.zeros(1 << 16, dtype=np.int64)
+        self.length = 0  # positions, without the tail's padding
+        self._postings = CharacterPostings()
         self._words = LatinWords()
 
     def add(self, texts: list[str]) -> None:
         """Append projects' texts, given as [title, text, title, text, ...] in index order."""
         self._words.add(texts)
-        self._add_characters(texts)
-
-    def _add_characters(self, texts: list[str]) -> None:
-        joined = "\0".join(texts) + "\0"
-        if joined.count("\0") != len(texts):  # a NUL inside a text would shift the boundaries
-            joined = "\0".join(text.replace("\0", " ") for text in texts) + "\0"
-        units = np.frombuffer(joined.encode("utf-16-le"), dtype=np.uint16)
-        is_cjk = np.zeros(len(units), dtype=bool)
-        for low, high in CJK_RANGES:
-            is_cjk |= (units >= low) & (units <= high)
-        boundary = units == 0
-        after_cjk = np.concatenate(([False], is_cjk[:-1]))
-        keep = is_cjk | boundary | after_cjk
-        kept = np.where(is_cjk, units, 0)[keep]
-        ends = np.flatnonzero(boundary[keep])
-        self._starts.append(self.length + np.concatenate(([0], ends[:-1] + 1)))
-        self._chunks.append(kept)
-        self.length += len(kept)
-        # How often each character occurs (a term is looked up by its rarest character), counted
-        # chunk by chunk: np.bincount over the whole array would make a 40 MB int64 copy of it.
-        self._frequency += np.bincount(kept, minlength=1 << 16)
+        chars, starts = _characters(texts)
+        self._postings.add(chars)
+        self._starts.append(self.length + starts)
+        self.length += len(chars)
 
     def finish(self) -> "SearchText":
-        # Zeros after the last project: a term starting near the end is compared, never overrun.
-        # Copied a chunk at a time, each let go once copied: a worker's memory peaks in a build.
-        self.chars = np.zeros(self.length + MAX_QUERY_LENGTH, dtype=np.uint16)
-        copied = 0
-        self._chunks.reverse()
-        while self._chunks:
-            chunk = self._chunks.pop()
-            self.chars[copied : copied + len(chunk)] = chunk
-            copied += len(chunk)
-        starts = (
-            np.concatenate(self._starts).astype(POSITION) if self._starts else np.zeros(0, dtype=POSITION)
-        )
+        starts = _joined(self._starts).astype(POSITION)
         # Contiguous copies, not strided views: np.searchsorted copies a view on every search.
         self.title_starts, self.text_starts = starts[0::2].copy(), starts[1::2].copy()
-        self.frequency = self._frequency
+        self.postings = self._postings.finish()
+        self.tail_start = self.length
+        self.tail = np.zeros(MAX_QUERY_LENGTH, dtype=np.uint16)
         self.slot_positions = np.arange(len(self.title_starts), dtype=POSITION)
-        self.size = len(self.title_starts)  # projects (slots not blanked)
-        self.blank = 0  # characters of blanked slots
+        self.size = len(self.title_starts)  # projects (slots not removed)
+        self.removed = 0  # positions in the slots of removed projects
         self.words = self._words.finish()
-        del self._chunks, self._starts, self._frequency, self._words
+        del self._starts, self._postings, self._words
         return self
 
     def patched(
         self, removed: np.ndarray, texts: list[str], slot_positions: np.ndarray
     ) -> "SearchText | None":
-        """A copy with the slots `removed` blanked and the projects' `texts` (as for `add`) in new
-        slots after the others; `slot_positions` maps every slot, old and new, to its position.
-        None when the new texts' words need a rebuild (LatinWords.patched)."""
+        """A copy with the slots `removed` left out and the projects' `texts` (as for `add`) in
+        new slots after the others; `slot_positions` maps every slot, old and new, to its
+        position. None when the new texts' words need a rebuild (LatinWords.patched)."""
         words = self.words.patched(texts)
         if words is None:
             return None
-        addition = SearchText()
-        if texts:
-            addition._add_characters(texts)  # the words are coded above, with the index's codes
-        addition.finish()
-        chars = np.concatenate([self.chars[: self.length], addition.chars])
-        frequency = self.frequency + addition.frequency
+        chars, starts = _characters(texts)
+        tail = np.concatenate(
+            [self.tail[: self.length - self.tail_start], chars, np.zeros(MAX_QUERY_LENGTH, np.uint16)]
+        )
         ends = np.append(self.title_starts[1:], self.length)
-        blanked = 0
+        removed_positions = 0
         for slot in removed.tolist():
-            region = chars[self.title_starts[slot] : ends[slot]]
-            frequency -= np.bincount(region, minlength=1 << 16)
-            blanked += len(region)
-            region[:] = 0
+            start, end = int(self.title_starts[slot]), int(ends[slot])
+            removed_positions += end - start
+            if start >= self.tail_start:  # indexed positions stay; their slot maps to -1
+                tail[start - self.tail_start : end - self.tail_start] = 0
         patched = SearchText.__new__(SearchText)
-        patched.chars = chars
-        patched.length = self.length + addition.length
-        patched.title_starts = np.concatenate([self.title_starts, addition.title_starts + self.length])
-        patched.text_starts = np.concatenate([self.text_starts, addition.text_starts + self.length])
-        patched.frequency = frequency
+        patched.postings, patched.tail_start, patched.tail = self.postings, self.tail_start, tail
+        patched.length = self.length + len(chars)
+        patched.title_starts = np.concatenate([self.title_starts, starts[0::2] + self.length])
+        patched.text_starts = np.concatenate([self.text_starts, starts[1::2] + self.length])
         patched.slot_positions = slot_positions.astype(POSITION, copy=False)
         patched.size = int(np.count_nonzero(slot_positions >= 0))
-        patched.blank = self.blank + blanked
+        patched.removed = self.removed + removed_positions
         patched.words = words
         return patched
+
+    def worth_rebuilding(self, limit: int) -> bool:
+        """Whether the positions of removed projects, or those a search scans (the tail), are over
+        `limit` and over a quarter of all: a rebuild drops the former and indexes the latter."""
+        return max(self.removed, self.length - self.tail_start) > max(self.length // 4, limit)
 
     def search(self, terms: list[Term]) -> tuple[np.ndarray, np.ndarray]:
         """Projects containing every term (mask), and per project the terms found in its title.
@@ -460,25 +538,55 @@ class SearchText:
         found, titled = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
         for mask, slots in zip((found, titled), self.words.find(word), strict=True):
             positions = self.slot_positions[slots]
-            mask[positions[positions >= 0]] = True  # a blanked slot's words stay, at position -1
+            mask[positions[positions >= 0]] = True  # a removed slot's words stay, at position -1
         return found, titled
 
     def _find(self, term: str, size: int) -> tuple[np.ndarray, np.ndarray]:
         codes = np.frombuffer(term.encode("utf-16-le"), dtype=np.uint16)
-        anchor = int(np.argmin(self.frequency[codes]))
+        starts = np.concatenate([self.postings.find(codes), self._scan_tail(codes) + self.tail_start])
+        slots = np.searchsorted(self.title_starts, starts.astype(POSITION), side="right") - 1
+        title_hit = starts < self.text_starts[slots]
+        projects = self.slot_positions[slots]
+        live = projects >= 0  # a removed project's indexed text stays, in a slot at position -1
+        found, titled = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
+        found[projects[live]] = True  # the text holds the title
+        titled[projects[live & title_hit]] = True
+        return found, titled
+
+    def _scan_tail(self, codes: np.ndarray) -> np.ndarray:
+        """Where the term `codes` starts in the tail (from the tail's start)."""
+        if self.length == self.tail_start:
+            return np.zeros(0, dtype=np.intp)
+        tail = self.tail
+        anchor = min(range(len(codes)), key=lambda place: self.postings.occurrences(codes[place]))
         anchor_code = codes[anchor]
-        starts = _where(self.chars, lambda chars: chars == anchor_code) - anchor
+        starts = _where(tail[: self.length - self.tail_start], lambda chars: chars == anchor_code) - anchor
         starts = starts[starts >= 0]
         for offset, code in enumerate(codes):
             if offset != anchor:
-                starts = starts[self.chars[starts + offset] == code]
-        slots = np.searchsorted(self.title_starts, starts.astype(POSITION), side="right") - 1
-        title_hit = starts < self.text_starts[slots]
-        projects = self.slot_positions[slots]  # a blanked slot holds no term: never -1
-        found, titled = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
-        found[projects] = True  # the text holds the title
-        titled[projects[title_hit]] = True
-        return found, titled
+                starts = starts[tail[starts + offset] == code]
+        return starts
+
+
+def _characters(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The texts' CJK characters, each other character a 0 and a run of them one 0, a 0 after
+    each text; and where each text starts."""
+    if not texts:
+        return np.zeros(0, dtype=np.uint16), np.zeros(0, dtype=POSITION)
+    joined = "\0".join(texts) + "\0"
+    if joined.count("\0") != len(texts):  # a NUL inside a text would shift the boundaries
+        joined = "\0".join(text.replace("\0", " ") for text in texts) + "\0"
+    units = np.frombuffer(joined.encode("utf-16-le"), dtype=np.uint16)
+    is_cjk = np.zeros(len(units), dtype=bool)
+    for low, high in CJK_RANGES:
+        is_cjk |= (units >= low) & (units <= high)
+    boundary = units == 0
+    after_cjk = np.concatenate(([False], is_cjk[:-1]))
+    keep = is_cjk | boundary | after_cjk
+    ends = np.flatnonzero(boundary[keep])
+    return np.where(is_cjk, units, 0)[keep].astype(np.uint16), np.concatenate(([0], ends[:-1] + 1)).astype(
+        POSITION
+    )
 
 
 @dataclass
@@ -764,9 +872,10 @@ def _up_to_date(using: str, index: ProjectIndex | None) -> ProjectIndex:
 
 #: A patch re-reads at most this many projects; more changes mean a rebuild.
 PATCH_LIMIT = 50
-#: Characters of blanked text (2 bytes each) a patched index may hold before a rebuild, if they
-#: are also over a quarter of its text: each searched on every keyword search.
-BLANK_LIMIT = 1 << 20
+#: Positions of text a patched index may hold outside its postings (SearchText.tail, scanned on
+#: every keyword search) or in removed projects' slots before a rebuild, if they are also over a
+#: quarter of its text.
+PATCHED_TEXT_LIMIT = 1 << 20
 
 
 def _patched_from_log(index: ProjectIndex, version: int, using: str) -> ProjectIndex | None:
@@ -884,8 +993,8 @@ def patch_index(
     search_text = text.patched(
         removed_slots, list(chain.from_iterable(map(_title_and_rest, titles, texts))), slot_positions
     )
-    if search_text is None or search_text.blank > max(search_text.length // 4, BLANK_LIMIT):
-        return None  # new words that need wider codes, or blanks a rebuild would compact
+    if search_text is None or search_text.worth_rebuilding(PATCHED_TEXT_LIMIT):
+        return None  # new words that need wider codes, or text a rebuild would index or drop
     return ProjectIndex(
         version=version,
         ids=ids[order],
