@@ -281,11 +281,11 @@ def search_answers(query: str) -> tuple[list[int], list[int]]:
 def test_keyword_search_matches_the_substring_scan_at_the_edges(db, query, small_blocks, monkeypatch):
     """Terms that span a gap, a project boundary, a title/text boundary, rare and non-BMP text;
     Latin words at the start, inside and across the title, with digits and in hyphenated words.
-    Also with postings blocks of 4 positions and word scans of 3 entries at a time, so that
-    terms and titles cross the blocks' ends."""
+    Also with postings blocks of 4 characters and 2 slots, so that terms and titles cross the
+    blocks' ends."""
     if small_blocks:
-        monkeypatch.setattr(project_index, "POSTINGS_BLOCK_BITS", 2)
-        monkeypatch.setattr(project_index, "SCAN_BLOCK", 3)
+        monkeypatch.setattr(project_index, "CHARACTER_BLOCK_BITS", 2)
+        monkeypatch.setattr(project_index, "WORD_BLOCK_BITS", 1)
     make_project(name_zh="细胞", summary_zh="胞平台")  # 细胞 in the title, 胞平 in the summary
     make_project(name_zh="平台细", summary_zh="胞")  # 细|胞 split by the title/summary gap
     make_project(name_zh="医学影像", summary_zh="细 胞治疗")  # split by a space

@@ -196,12 +196,12 @@ def indexed_word(word: str) -> bool:
 class LatinWords:
     """The Latin words of every project's search columns (those with a letter), coded.
 
-    Slot `s` (as in SearchText) holds the codes of its distinct words in
-    `codes[starts[s]:starts[s + 1]]` and those of its title in
-    `title_codes[title_starts[s]:title_starts[s + 1]]`. A build codes the words in alphabetical
-    order, so the words a query word begins are one range of codes; a patch codes new words after
-    them (`added`). The codes take the smallest unsigned type with room for the vocabulary; a patch
-    that would overflow it asks for a rebuild.
+    A build codes the words in alphabetical order (`words`), so that the words a query word
+    begins are one range of codes, and indexes the slots (as in SearchText) that hold each word
+    (`postings`) and those whose title holds it (`title_postings`). A patch codes new words after
+    them (`added`) and appends the words of the slots it adds as (slot, code) entries, the tails
+    (`tail_slots`, `tail_codes` and the title's), which a search scans. The slots of removed
+    projects keep their words: their positions (SearchText.slot_positions) are -1.
     """
 
     def __init__(self):
@@ -243,37 +243,46 @@ class LatinWords:
         self.words = sorted(self._code_of)
         alphabetical = np.empty(len(self.words), dtype=_code_type(len(self.words)))  # code read -> place
         alphabetical[[self._code_of[word] for word in self.words]] = np.arange(len(self.words))
-        self.codes = _joined([alphabetical[chunk] for chunk in self._codes], alphabetical.dtype)
-        self.title_codes = _joined([alphabetical[chunk] for chunk in self._title_codes], alphabetical.dtype)
-        self.starts = _starts(_joined(self._counts))
-        self.title_starts = _starts(_joined(self._title_counts))
+        self.postings, self.title_postings = Postings(WORD_BLOCK_BITS), Postings(WORD_BLOCK_BITS)
+        self.slots = 0
+        chunks = [self._codes, self._counts, self._title_codes, self._title_counts]
+        for chunk_list in chunks:
+            chunk_list.reverse()
+        while self._codes:  # a chunk at a time, each let go once indexed: a build's memory peaks here
+            codes, counts, title_codes, title_counts = (chunk_list.pop() for chunk_list in chunks)
+            slots = np.arange(self.slots, self.slots + len(counts), dtype=POSITION)
+            self.postings.add(np.repeat(slots, counts), alphabetical[codes])
+            self.title_postings.add(np.repeat(slots, title_counts), alphabetical[title_codes])
+            self.slots += len(counts)
+        self.postings.finish(self.slots)
+        self.title_postings.finish(self.slots)
         self.added: dict[str, int] = {}
+        self.tail_slots = self.title_tail_slots = np.zeros(0, dtype=POSITION)
+        self.tail_codes = self.title_tail_codes = np.zeros(0, dtype=alphabetical.dtype)
         del self._code_of, self._codes, self._counts, self._title_codes, self._title_counts
         return self
 
-    def patched(self, texts: list[str]) -> "LatinWords | None":
-        """A copy with slots for the projects' `texts` (as for `add`) after the others; None when
-        their new words would not fit the codes' type. The slots of removed projects stay: their
-        positions (SearchText.slot_positions) are -1."""
+    def patched(self, texts: list[str]) -> "LatinWords":
+        """A copy with slots for the projects' `texts` (as for `add`) after the others."""
         addition = LatinWords()
         # Coded as the index codes them: the words it was built with, then those added since.
         addition._code_of = {word: code for code, word in enumerate(self.words)} | self.added
         known = len(addition._code_of)
         addition.add(texts)
-        if not np.can_cast(_code_type(len(addition._code_of)), self.codes.dtype):
-            return None
-        dtype = self.codes.dtype
+        [counts], [title_counts] = addition._counts, addition._title_counts
+        slots = np.arange(self.slots, self.slots + len(counts), dtype=POSITION)
         patched = LatinWords.__new__(LatinWords)
-        patched.words = self.words
+        patched.words, patched.postings, patched.title_postings = (
+            self.words,
+            self.postings,
+            self.title_postings,
+        )
         patched.added = {**self.added, **{w: code for w, code in addition._code_of.items() if code >= known}}
-        patched.codes = np.concatenate([self.codes, _joined(addition._codes).astype(dtype)])
-        patched.title_codes = np.concatenate([self.title_codes, _joined(addition._title_codes).astype(dtype)])
-        patched.starts = np.concatenate(
-            [self.starts, self.starts[-1] + _starts(_joined(addition._counts))[1:]]
-        )
-        patched.title_starts = np.concatenate(
-            [self.title_starts, self.title_starts[-1] + _starts(_joined(addition._title_counts))[1:]]
-        )
+        patched.slots = self.slots + len(counts)
+        patched.tail_slots = np.concatenate([self.tail_slots, np.repeat(slots, counts)])
+        patched.tail_codes = np.concatenate([self.tail_codes, *addition._codes])
+        patched.title_tail_slots = np.concatenate([self.title_tail_slots, np.repeat(slots, title_counts)])
+        patched.title_tail_codes = np.concatenate([self.title_tail_codes, *addition._title_codes])
         return patched
 
     def find(self, word: str) -> tuple[np.ndarray, np.ndarray]:
@@ -281,18 +290,21 @@ class LatinWords:
         (within one of its words: a query word holds no character that separates them)."""
         low = bisect_left(self.words, word)
         high = bisect_left(self.words, word + "{", low)  # "{" sorts after every letter and digit
-        added = [code for other, code in self.added.items() if other.startswith(word)]
-
-        def begun(codes: np.ndarray) -> np.ndarray:
-            hits = (codes >= low) & (codes < high)
-            return hits | np.isin(codes, added) if added else hits
-
-        containing = np.zeros(len(self.words) + len(self.added), dtype=bool)
-        containing[[code for code, other in enumerate(self.words) if word in other]] = True
-        containing[[code for other, code in self.added.items() if word in other]] = True
+        begun_added = [code for other, code in self.added.items() if other.startswith(word)]
+        containing = [code for code, other in enumerate(self.words) if word in other]
+        containing_added = [code for other, code in self.added.items() if word in other]
+        tail_begun = (self.tail_codes >= low) & (self.tail_codes < high) | np.isin(
+            self.tail_codes, begun_added
+        )
+        title_tail_containing = np.isin(self.title_tail_codes, containing + containing_added)
         return (
-            _slots(self.starts, _where(self.codes, begun)),
-            _slots(self.title_starts, _where(self.title_codes, containing.__getitem__)),
+            np.concatenate([self.postings.positions_between(low, high), self.tail_slots[tail_begun]]),
+            np.concatenate(
+                [
+                    self.title_postings.positions_of_any(containing),
+                    self.title_tail_slots[title_tail_containing],
+                ]
+            ),
         )
 
 
@@ -309,11 +321,6 @@ def _joined(chunks: list[np.ndarray], dtype=np.int32) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.zeros(0, dtype=dtype)
 
 
-def _slots(starts: np.ndarray, entries: np.ndarray) -> np.ndarray:
-    """The slots holding the entries at the (ascending) places `entries`."""
-    return np.searchsorted(starts, entries.astype(starts.dtype), side="right") - 1
-
-
 #: Entries tested at a time by `_where` (temporaries of 128K elements).
 SCAN_BLOCK = 1 << 17
 
@@ -321,11 +328,11 @@ SCAN_BLOCK = 1 << 17
 def _where(values: np.ndarray, test) -> np.ndarray:
     """np.flatnonzero(test(values)), computed a block at a time.
 
-    A whole-array test makes temporaries of several MB at 100k projects (5.5M characters, 1.8M
-    word codes), which the worker's allocator maps fresh (and the kernel zeroes) on every search
-    (deploy/gunicorn.conf.py says why the worker maps large blocks). In blocks whose temporaries
-    are reused, a scan of the characters takes 0.8 ms instead of 2.0, and a Latin word's search
-    page 2 ms less of a worker's CPU time.
+    Used on the search text's tail, which may grow to a quarter of the text (1.4M characters at
+    100k projects). A whole-array test makes temporaries of MBs, which the worker's allocator
+    maps fresh (and the kernel zeroes) on every search (deploy/gunicorn.conf.py says why the
+    worker maps large blocks). In blocks whose temporaries are reused, a scan of all 5.5M
+    characters took 0.8 ms instead of 2.0.
     """
     return np.concatenate(
         [
@@ -336,103 +343,145 @@ def _where(values: np.ndarray, test) -> np.ndarray:
     )
 
 
-#: A block of the character postings holds this many positions (2 ** bits): each occurrence is
-#: kept as its 2-byte offset into its block.
-POSTINGS_BLOCK_BITS = 16
+#: The positions a block of postings covers, as a power of 2 (a position is kept as its offset
+#: into its block, in 2 bytes): 65,536 characters; 4,096 slots, whose words' entries (18 per slot
+#: at 100k projects) a build sorts a block at a time, so that its peak memory stays low.
+CHARACTER_BLOCK_BITS = 16
+WORD_BLOCK_BITS = 12
 
 
-class CharacterPostings:
-    """Where each character of the search text occurs: its positions, in ascending order.
+class Postings:
+    """Where each value occurs: per value, its positions in ascending order (an inverted index).
 
-    A term of k characters is found by intersecting the k characters' positions (each shifted
-    by its place in the term), which takes time in proportion to how often they occur, not to
-    the length of the text. At 100k projects a 2-character term is found in 0.1 ms and a
-    4-character one in 0.7 ms, where a scan of the text took 1.5 ms for either.
+    The search text's characters (a position per character) and its Latin words (a position per
+    slot) are found through them, in time that follows how often the sought values occur rather
+    than the length of the text: a scan of the 5.5M characters at 100k projects took 1.5 ms per
+    term, and of the 1.8M word codes 2 ms per word.
 
-    The positions are grouped by character (`letters`, the distinct characters, ascending):
-    `letters[r]` occurs at `offsets[starts[r]:starts[r + 1]]`, each position kept as its 2-byte
-    offset into its block of 2 ** POSTINGS_BLOCK_BITS positions, `counts[r, b]` of them in
-    block `b`. At 100k projects that is 9.5 MB, less than the text's own 11 MB.
+    The positions are grouped by value (`values`, the distinct values, ascending): `values[r]`
+    occurs at `offsets[starts[r]:starts[r + 1]]`, each position kept as its 2-byte offset into
+    its block of 2 ** `block_bits` positions, `counts[r, b]` of them in block `b`. At 100k
+    projects the characters' take 9.6 MB, less than the 10.9 MB of the characters themselves.
     """
 
-    def __init__(self):
-        self._offsets: list[np.ndarray] = []  # per block: its offsets, by character then place
-        self._letters: list[np.ndarray] = []  # per block: its distinct characters
-        self._counts: list[np.ndarray] = []  # per block: the occurrences of each
-        self._pending = np.zeros(0, dtype=np.uint16)  # characters short of a whole block
-        self.length = 0
+    def __init__(self, block_bits: int):
+        self.block_bits = block_bits
+        self._blocks: list[tuple] = []  # per block: its distinct values, their counts, its offsets
+        self._positions: list[np.ndarray] = []  # entries not yet in a block
+        self._values: list[np.ndarray] = []
+        self._next_block = 0  # the first position of the next block to make
 
-    def add(self, chars: np.ndarray) -> None:
-        """Append characters (0 for a gap, which is not indexed)."""
-        pending = np.concatenate([self._pending, chars])
-        size = 1 << POSTINGS_BLOCK_BITS
-        whole = len(pending) - len(pending) % size
-        for start in range(0, whole, size):
-            self._add_block(pending[start : start + size])
-        self._pending = pending[whole:].copy()
-        self.length += len(chars)
+    def add(self, positions: np.ndarray, values: np.ndarray) -> None:
+        """Append entries, a value at each position: positions ascending, after those added before."""
+        if not len(positions):
+            return
+        self._positions.append(positions.astype(POSITION, copy=False))
+        self._values.append(values)
+        whole = (int(positions[-1]) >> self.block_bits) << self.block_bits
+        if whole > self._next_block:  # the blocks before the last entry's own are complete
+            self._make_blocks(until=whole)
 
-    def _add_block(self, block: np.ndarray) -> None:
-        places = np.flatnonzero(block)
-        order = np.argsort(block[places], kind="stable")  # by character, each in place order
-        chars = block[places[order]]
-        starts_a_run = np.ones(len(chars), dtype=bool)
-        starts_a_run[1:] = chars[1:] != chars[:-1]
+    def _make_blocks(self, until: int) -> None:
+        """The blocks of the positions from the next block's first to `until` (a block's first)."""
+        positions = _joined(self._positions, POSITION)
+        values = _joined(self._values, np.int64)
+        size = 1 << self.block_bits
+        firsts = range(self._next_block, until, size)
+        bounds = np.searchsorted(positions, np.arange(self._next_block, until + 1, size)).tolist()
+        for first, (start, end) in zip(firsts, pairwise(bounds), strict=True):
+            self._add_block(positions[start:end] - first, values[start:end])
+        self._positions, self._values = [positions[bounds[-1] :]], [values[bounds[-1] :]]
+        self._next_block = until
+
+    def _add_block(self, offsets: np.ndarray, values: np.ndarray) -> None:
+        order = np.argsort(values, kind="stable")  # by value, each value's in position order
+        values = values[order]
+        starts_a_run = np.ones(len(values), dtype=bool)
+        starts_a_run[1:] = values[1:] != values[:-1]
         firsts = np.flatnonzero(starts_a_run)
-        self._offsets.append(places[order].astype(np.uint16))
-        self._letters.append(chars[firsts])
-        self._counts.append(np.diff(np.append(firsts, len(chars))))
+        self._blocks.append(
+            (values[firsts], np.diff(np.append(firsts, len(values))), offsets[order].astype(np.uint16))
+        )
 
-    def finish(self) -> "CharacterPostings":
-        if len(self._pending) or not self._offsets:
-            self._add_block(self._pending)
-        self.letters = np.unique(np.concatenate(self._letters))
-        counts = np.zeros((len(self.letters), len(self._offsets)), dtype=np.int64)
-        block_rows = [np.searchsorted(self.letters, letters) for letters in self._letters]
-        for block, (rows, block_counts) in enumerate(zip(block_rows, self._counts, strict=True)):
+    def finish(self, length: int) -> "Postings":
+        """Make the last blocks: `length` positions in all."""
+        size = 1 << self.block_bits
+        self._make_blocks(until=max(-(-length // size), 1) * size)
+        blocks = self._blocks
+        self.values = np.unique(np.concatenate([distinct for distinct, _counts, _offsets in blocks]))
+        block_rows = [np.searchsorted(self.values, distinct) for distinct, _counts, _offsets in blocks]
+        counts = np.zeros((len(self.values), len(blocks)), dtype=np.int64)
+        for block, (rows, (_distinct, block_counts, _offsets)) in enumerate(
+            zip(block_rows, blocks, strict=True)
+        ):
             counts[rows, block] = block_counts
         self.starts = _starts(counts.sum(axis=1))
-        run_starts = self.starts[:-1, None] + np.cumsum(counts, axis=1) - counts  # (letter, block)
-        # Each block's runs (a run: one character's offsets in the block) copied to their places,
-        # a block at a time, each let go once copied: a worker's memory peaks in a build.
+        run_starts = self.starts[:-1, None] + np.cumsum(counts, axis=1) - counts  # (value, block)
+        # Each block's runs (a run: one value's offsets in the block) copied to their places, a
+        # block at a time, each let go once copied: a worker's memory peaks in a build.
         self.offsets = np.empty(int(self.starts[-1]), dtype=np.uint16)
-        self._offsets.reverse()
-        for block, (rows, block_counts) in enumerate(zip(block_rows, self._counts, strict=True)):
+        blocks.reverse()
+        for block, rows in enumerate(block_rows):
+            _distinct, block_counts, offsets = blocks.pop()
             run_firsts = np.cumsum(block_counts) - block_counts
             places = np.repeat(run_starts[rows, block] - run_firsts, block_counts)
-            self.offsets[places + np.arange(len(places))] = self._offsets.pop()
+            self.offsets[places + np.arange(len(places))] = offsets
         self.counts = counts.astype(POSITION)
-        self.block_bases = np.arange(counts.shape[1], dtype=np.int64) << POSTINGS_BLOCK_BITS
-        del self._offsets, self._letters, self._counts, self._pending
+        self.block_firsts = np.arange(counts.shape[1], dtype=np.int64) << self.block_bits
+        del self._blocks, self._positions, self._values, self._next_block
         return self
 
-    def _row(self, char: int) -> int | None:
-        row = int(np.searchsorted(self.letters, char))
-        return row if row < len(self.letters) and self.letters[row] == char else None
+    def _row(self, value: int) -> int | None:
+        row = int(np.searchsorted(self.values, value))
+        return row if row < len(self.values) and self.values[row] == value else None
 
-    def positions(self, char: int) -> np.ndarray:
-        """Where `char` occurs, ascending."""
-        row = self._row(char)
-        if row is None:
+    def _at_rows(self, rows: np.ndarray) -> np.ndarray:
+        """The positions of the values in `rows` (ascending rows), grouped by value."""
+        if not len(rows):
             return np.zeros(0, dtype=np.int64)
-        offsets = self.offsets[self.starts[row] : self.starts[row + 1]]
-        return offsets + np.repeat(self.block_bases, self.counts[row])
+        if rows[-1] - rows[0] + 1 == len(rows):  # consecutive rows: one run of offsets
+            offsets = self.offsets[self.starts[rows[0]] : self.starts[rows[-1] + 1]]
+        else:
+            firsts = self.starts[rows].astype(np.int64)
+            lengths = self.starts[rows + 1] - firsts
+            ends = np.cumsum(lengths)
+            offsets = self.offsets[np.repeat(firsts - (ends - lengths), lengths) + np.arange(ends[-1])]
+        return offsets + np.repeat(np.tile(self.block_firsts, len(rows)), self.counts[rows].ravel())
 
-    def occurrences(self, char: int) -> int:
-        row = self._row(char)
+    def positions(self, value: int) -> np.ndarray:
+        """Where `value` occurs, ascending."""
+        row = self._row(value)
+        return self._at_rows(np.zeros(0, dtype=np.intp) if row is None else np.array([row]))
+
+    def positions_between(self, low: int, high: int) -> np.ndarray:
+        """Where the values from `low` to before `high` occur (grouped by value)."""
+        return self._at_rows(np.arange(*np.searchsorted(self.values, [low, high])))
+
+    def positions_of_any(self, values: list[int]) -> np.ndarray:
+        """Where any of the (distinct) `values` occurs, grouped by value."""
+        wanted = np.array(sorted(values), dtype=np.int64)
+        rows = np.searchsorted(self.values, wanted)
+        present = rows < len(self.values)
+        present[present] = self.values[rows[present]] == wanted[present]
+        return self._at_rows(rows[present])
+
+    def occurrences(self, value: int) -> int:
+        row = self._row(value)
         return 0 if row is None else int(self.starts[row + 1] - self.starts[row])
 
-    def find(self, codes: np.ndarray) -> np.ndarray:
-        """Where the characters `codes` occur in a row (the positions of the first), ascending."""
+    def find_sequence(self, values: np.ndarray) -> np.ndarray:
+        """Where `values` occur one after another (the positions of the first), ascending."""
         # Intersected rarest first: every step keeps at most the candidates of the one before.
-        by_rarity = sorted(enumerate(codes.tolist()), key=lambda place_char: self.occurrences(place_char[1]))
-        first_place, first_char = by_rarity[0]
-        starts = self.positions(first_char) - first_place
-        for place, char in by_rarity[1:]:
+        by_rarity = sorted(
+            enumerate(values.tolist()), key=lambda place_value: self.occurrences(place_value[1])
+        )
+        first_place, first_value = by_rarity[0]
+        starts = self.positions(first_value) - first_place
+        for place, value in by_rarity[1:]:
             if not len(starts):
                 break
             # Both sides hold distinct values; kind="sort" is twice as fast as binary searches.
-            starts = starts[np.isin(starts + place, self.positions(char), assume_unique=True, kind="sort")]
+            starts = starts[np.isin(starts + place, self.positions(value), assume_unique=True, kind="sort")]
         return starts
 
 
@@ -456,14 +505,15 @@ class SearchText:
     def __init__(self):
         self._starts: list[np.ndarray] = []
         self.length = 0  # positions, without the tail's padding
-        self._postings = CharacterPostings()
+        self._postings = Postings(CHARACTER_BLOCK_BITS)
         self._words = LatinWords()
 
     def add(self, texts: list[str]) -> None:
         """Append projects' texts, given as [title, text, title, text, ...] in index order."""
         self._words.add(texts)
         chars, starts = _characters(texts)
-        self._postings.add(chars)
+        places = np.flatnonzero(chars)  # the gaps are not indexed
+        self._postings.add(places + self.length, chars[places])
         self._starts.append(self.length + starts)
         self.length += len(chars)
 
@@ -471,7 +521,7 @@ class SearchText:
         starts = _joined(self._starts).astype(POSITION)
         # Contiguous copies, not strided views: np.searchsorted copies a view on every search.
         self.title_starts, self.text_starts = starts[0::2].copy(), starts[1::2].copy()
-        self.postings = self._postings.finish()
+        self.postings = self._postings.finish(self.length)
         self.tail_start = self.length
         self.tail = np.zeros(MAX_QUERY_LENGTH, dtype=np.uint16)
         self.slot_positions = np.arange(len(self.title_starts), dtype=POSITION)
@@ -481,15 +531,11 @@ class SearchText:
         del self._starts, self._postings, self._words
         return self
 
-    def patched(
-        self, removed: np.ndarray, texts: list[str], slot_positions: np.ndarray
-    ) -> "SearchText | None":
+    def patched(self, removed: np.ndarray, texts: list[str], slot_positions: np.ndarray) -> "SearchText":
         """A copy with the slots `removed` left out and the projects' `texts` (as for `add`) in
         new slots after the others; `slot_positions` maps every slot, old and new, to its
-        position. None when the new texts' words need a rebuild (LatinWords.patched)."""
+        position."""
         words = self.words.patched(texts)
-        if words is None:
-            return None
         chars, starts = _characters(texts)
         tail = np.concatenate(
             [self.tail[: self.length - self.tail_start], chars, np.zeros(MAX_QUERY_LENGTH, np.uint16)]
@@ -543,7 +589,9 @@ class SearchText:
 
     def _find(self, term: str, size: int) -> tuple[np.ndarray, np.ndarray]:
         codes = np.frombuffer(term.encode("utf-16-le"), dtype=np.uint16)
-        starts = np.concatenate([self.postings.find(codes), self._scan_tail(codes) + self.tail_start])
+        starts = np.concatenate(
+            [self.postings.find_sequence(codes), self._scan_tail(codes) + self.tail_start]
+        )
         slots = np.searchsorted(self.title_starts, starts.astype(POSITION), side="right") - 1
         title_hit = starts < self.text_starts[slots]
         projects = self.slot_positions[slots]
@@ -993,8 +1041,8 @@ def patch_index(
     search_text = text.patched(
         removed_slots, list(chain.from_iterable(map(_title_and_rest, titles, texts))), slot_positions
     )
-    if search_text is None or search_text.worth_rebuilding(PATCHED_TEXT_LIMIT):
-        return None  # new words that need wider codes, or text a rebuild would index or drop
+    if search_text.worth_rebuilding(PATCHED_TEXT_LIMIT):
+        return None  # text a rebuild would index or drop
     return ProjectIndex(
         version=version,
         ids=ids[order],
