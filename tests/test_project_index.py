@@ -336,3 +336,27 @@ def test_index_aggregates_match_the_database(catalogue):
     assert {mode: pair for mode, pair in index.amounts_by("mode").items() if pair[1]} == {
         mode: pair for mode, pair in sums.items() if pair[1]
     }
+
+
+@pytest.mark.parametrize(
+    "path", ["/projects/?q=细胞&stage=transferred", "/api/projects/?q=细胞&stage=transferred"]
+)
+def test_a_request_lets_go_of_its_index_arrays_once_answered(client, catalogue, path, monkeypatch):
+    """FilterSets outlive their requests in reference cycles; the index's arrays must not."""
+    released = []
+    monkeypatch.setattr(
+        ProjectFilter, "release", lambda filterset: released.append(filterset.__dict__.copy())
+    )
+    assert client.get(path).status_code == 200
+    [state] = released
+    assert state["_selection"] is not None, "released after the index answered, not before"
+
+
+def test_a_released_project_filter_holds_no_selection_and_answers_again(catalogue):
+    filterset = ProjectFilter(
+        QueryDict("q=细胞&stage=transferred"), queryset=TransferProject.objects.published()
+    )
+    ids = filterset.qs.ids.tolist()
+    filterset.release()
+    assert "_selection" not in filterset.__dict__
+    assert ProjectFilter.filter_queryset(filterset, filterset.queryset).ids.tolist() == ids

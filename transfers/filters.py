@@ -124,6 +124,12 @@ class ProjectFilter(FacetedFilterSet):
             return super().facet_counts(facet)
         return selection.facet_counts(facet.name, facet.null_value)
 
+    def release(self) -> None:
+        # The index's arrays for this request (its filters' masks, ranks, positions): about
+        # 0.5 MB at 100k projects. Left to the garbage collector, up to nine requests' FilterSets
+        # waited with theirs: 7 MB of a worker's peak memory under the benchmark's load.
+        self.__dict__.pop("_selection", None)
+
     def selection(self):
         """The filters applied to the index, or None when the database must answer."""
         if not hasattr(self, "_selection"):

@@ -76,6 +76,7 @@ class FacetedListView(FilterView):
                 for message in messages
             ],
         )
+        filterset.release()  # the rows and the facets are read: the rest is rendering
         return context
 
     def csv_url(self) -> str | None:
