@@ -1,13 +1,14 @@
 """Template helpers that list pages call on every card: the same output as the plain way."""
 
 import pytest
+from django.template.defaultfilters import truncatechars
 from django.test import RequestFactory, override_settings
 from django.urls import NoReverseMatch, include, path, reverse, set_script_prefix
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import override
 
 from xuhui_portal.reversing import AbsoluteRecordUrls, record_url
-from xuhui_portal.templatetags.portal import highlight
+from xuhui_portal.templatetags.portal import highlight, shortened
 
 from .factories import make_district, make_incubator, make_institution, make_platform, make_project
 
@@ -91,3 +92,23 @@ def test_absolute_record_urls_are_what_build_absolute_uri_gives(script_prefix):
         set_script_prefix("/")
     with pytest.raises(NoReverseMatch):  # what a template cannot hold goes through reverse()
         urls("transfers:project-detail", pk=1, slug="not a slug")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "细胞治疗",
+        "细" * 140,
+        "细" * 141,
+        "e\u0301" * 100 + "x" * 60,  # combining accents: not counted, composed by NFC
+        "e\u0301" * 150,
+        "A\u030a" + "b" * 139,  # 141 characters before NFC, 140 after: it fits
+        "Cafe\u0301",  # short, but not NFC
+        mark_safe("<b>" + "细" * 200 + "</b>"),
+        None,
+    ],
+)
+def test_shortened_is_truncatechars(text):
+    assert shortened(text, 140) == truncatechars(text, 140)
+    assert isinstance(shortened(text, 140), SafeString) == isinstance(truncatechars(text, 140), SafeString)
