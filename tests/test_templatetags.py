@@ -8,7 +8,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import override
 
 from xuhui_portal.reversing import AbsoluteRecordUrls, record_url
-from xuhui_portal.templatetags.portal import highlight, shortened
+from xuhui_portal.templatetags.portal import highlight, incubator_facts, project_facts, shortened
 
 from .factories import make_district, make_incubator, make_institution, make_platform, make_project
 
@@ -112,3 +112,63 @@ def test_absolute_record_urls_are_what_build_absolute_uri_gives(script_prefix):
 def test_shortened_is_truncatechars(text):
     assert shortened(text, 140) == truncatechars(text, 140)
     assert isinstance(shortened(text, 140), SafeString) == isinstance(truncatechars(text, 140), SafeString)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("zh-hans", ["已转化 · 许可 · 2024 · 2.37亿元 · 甲<中心>", "孵化中 · 未披露"]),
+        ("en", ["Transferred · Licence · 2024 · 237 million yuan · A<Centre>", "Incubating · not disclosed"]),
+    ],
+)
+def test_a_project_cards_facts_are_those_it_has(language, expected):
+    platform = make_platform(name_zh="甲<中心>", name_en="A<Centre>")
+    complete = make_project(
+        stage="transferred",
+        transfer_mode="licence",
+        year=2024,
+        transfer_amount_wan="23700",
+        platform=platform,
+    )
+    bare = make_project(stage="incubating", transfer_mode="", year=None, transfer_amount_wan=None)
+    with override(language):
+        assert [project_facts(project) for project in (complete, bare)] == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "zh-hans",
+            ["枫林 · 运营中 · 区级高质量孵化器 (第 2 批) · 18,800 m²", "街区未知 · 未知 · 市级高质量孵化器"],
+        ),
+        (
+            "en",
+            [
+                "Fenglin · Operating · District-level high-quality incubator (batch 2) · 18,800 m²",
+                "District unknown · Unknown · Municipal high-quality incubator",
+            ],
+        ),
+    ],
+)
+def test_an_incubator_cards_facts_are_those_it_has(language, expected):
+    fenglin = make_district(short_name_zh="枫林", short_name_en="Fenglin")
+    complete = make_incubator(
+        district=fenglin,
+        status="operating",
+        recognition="district_hq",
+        recognition_batch=2,
+        floor_area_m2=18800,
+    )
+    bare = make_incubator(district=None, status="unknown", recognition="municipal_hq")
+    with override(language):
+        assert [incubator_facts(incubator) for incubator in (complete, bare)] == expected
+
+
+@pytest.mark.django_db
+def test_a_cards_facts_are_escaped_on_the_page(client):
+    make_project(platform=make_platform(name_zh="甲<script>中心"))
+    html = client.get("/projects/").content.decode()
+    assert "甲&lt;script&gt;中心" in html and "甲<script>" not in html

@@ -12,6 +12,7 @@ from django.urls import translate_url
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
+from django.utils.translation import gettext
 
 from xuhui_portal.formatting import money, number
 from xuhui_portal.search import normalise, parse_query
@@ -112,6 +113,43 @@ def facet_options(facet) -> str:
             for option in facet.options
         )
     )
+
+
+@register.simple_tag
+def project_facts(project) -> str:
+    """A project card's line of facts: stage, mode, year, amount and platform, those it has.
+
+    Built here rather than in the template: the line's four conditions and six lookups took
+    0.8 ms of a project list's 20 cards in Django's template engine. Escaped by the tag.
+    """
+    facts = [project.get_stage_display()]
+    if project.transfer_mode:
+        facts.append(project.get_transfer_mode_display())
+    if project.year:
+        facts.append(str(project.year))
+    facts.append(money(project.transfer_amount_wan))
+    if project.platform:
+        facts.append(project.platform.name)
+    return " · ".join(facts)
+
+
+@register.simple_tag
+def incubator_facts(incubator) -> str:
+    """An incubator card's line of facts: district, status, recognition (and batch), floor area;
+    a tag for the same reason as project_facts."""
+    facts = [
+        incubator.district.short_name if incubator.district else gettext("District unknown"),
+        incubator.get_status_display(),
+    ]
+    if incubator.recognition:
+        recognition = incubator.get_recognition_display()
+        if incubator.recognition_batch:
+            batch = gettext("batch %(number)s") % {"number": incubator.recognition_batch}
+            recognition = f"{recognition} ({batch})"
+        facts.append(recognition)
+    if incubator.floor_area_m2 is not None:
+        facts.append(f"{number(incubator.floor_area_m2)} m²")
+    return " · ".join(facts)
 
 
 @register.simple_tag
