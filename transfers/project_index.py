@@ -3,7 +3,7 @@
 Why it exists: at 100,000 projects the project list's six facets are six GROUP BYs over tens of
 thousands of rows, plus an exact COUNT: about 300 ms of PostgreSQL per page (see README,
 "Benchmark"), and a 2-character Chinese search reads some 8,000 rows. Held as NumPy columns
-(about 23 MB per process at 100k projects, most of it for keyword search), the same exact answers
+(about 24 MB per process at 100k projects, most of it for keyword search), the same exact answers
 take a few milliseconds, for any combination of filters and keywords.
 
 PostgreSQL (or SQLite) stays the source of truth. Every change to what the index is built from
