@@ -44,9 +44,10 @@ def _return_large_blocks_to_the_system():
     """Keep glibc from holding on to the index's large temporary arrays.
 
     glibc serves blocks above a threshold with mmap and unmaps them when freed, but raises the
-    threshold each time such a block is freed: after a few searches (each scans arrays of several
-    MB) they come from the heap, which it does not shrink, and a worker grew by some 35 MB.
-    Setting the threshold fixes it at 256 KB. Elsewhere (another C library) nothing happens.
+    threshold each time such a block is freed: after a few searches (which then scanned arrays of
+    several MB; an index build still makes such temporaries) they came from the heap, which it does
+    not shrink, and a worker grew by some 35 MB. Setting the threshold fixes it at 256 KB.
+    Elsewhere (another C library) nothing happens.
     """
     import ctypes
 
