@@ -160,6 +160,17 @@ def test_district_page_has_a_summary_strip_and_a_small_chart(client, data):
     assert "/projects/?stage=incubating&amp;district=west" in html
 
 
+def test_a_district_chart_counts_its_published_projects_per_stage(data):
+    west = data["west"]
+    make_project(district=west, stage="incubating")
+    make_project(district=west, stage="incubating")
+    make_project(district=west, stage="transferred")
+    make_project(district=west, stage="transferred", publication_state=PublicationState.DRAFT)
+    make_project(district=data["fenglin"], stage="industrialised")
+    counts = {bar.label: bar.value for bar in statistics.district_stage_chart(west).bars if bar.value}
+    assert counts == {"孵化中": 2, "已转化": 1}
+
+
 def test_print_stylesheet_hides_navigation():
     css = open("static/css/portal.css", encoding="utf-8").read()
     print_rules = css.split("@media print")[1]

@@ -487,7 +487,8 @@ class Postings:
         for place, value in by_rarity[1:]:
             if not len(starts):
                 break
-            # Both sides hold distinct values; kind="sort" is twice as fast as binary searches.
+            # Both sides hold distinct values. kind="sort" takes half the time of binary searches
+            # for lists of like length (细胞: 12,000 each), 10% more for 免疫治疗's longer ones.
             starts = starts[np.isin(starts + place, self.positions(value), assume_unique=True, kind="sort")]
         return starts
 
