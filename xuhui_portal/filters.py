@@ -6,6 +6,7 @@ OR within one filter, AND across filters. Each facet counts, for every option, t
 *other* active filters leave, with one GROUP BY query per facet (never one per option).
 """
 
+import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -223,10 +224,32 @@ def _evaluate_choices_once(field) -> None:
 _COUNTS_OVER_ALL_RECORDS = PerContentVersion()
 
 
+class _FiltersCopiedShallow(dict):
+    """A FilterSet class's filters, which each FilterSet instance copies one level deep.
+
+    django-filter deep-copies every filter for every FilterSet it makes, with its choices, labels
+    and keyword arguments, only to give each copy its own `parent` and `model`: 0.3 ms of each
+    list request. A filter keeps nothing else per request, and what the copies share (their
+    keyword arguments, the choices among them) is only read.
+    """
+
+    def __deepcopy__(self, memo):
+        filters = {}
+        for name, filter_ in self.items():
+            filters[name] = copy.copy(filter_)
+            if filter_.method is not None:
+                filters[name].method = filter_.method  # binds a FilterMethod to the copy
+        return filters
+
+
 class FacetedFilterSet(django_filters.FilterSet):
     """Base of the lists' FilterSets: `q` search, facets, active-filter chips, relevance order."""
 
     q = SearchFilter()
+
+    @classmethod
+    def get_filters(cls):
+        return _FiltersCopiedShallow(super().get_filters())
 
     #: The many-valued filters that show counts, in display order.
     facets: tuple[Facet, ...] = ()
