@@ -34,6 +34,7 @@ class InstitutionFilter(FacetedFilterSet):
         Facet("district", "district__slug", null_value="unknown", show_empty=True),
     )
     default_ordering = ("kind", "name_zh", "pk")
+    facets_in_memory = True
 
     class Meta:
         model = Institution

@@ -58,6 +58,7 @@ class IncubatorFilter(FacetedFilterSet):
         Facet("status", "status"),
     )
     default_ordering = ("name_zh", "pk")
+    facets_in_memory = True
 
     class Meta:
         model = Incubator

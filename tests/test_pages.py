@@ -5,10 +5,11 @@ import re
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from districts.models import InnovationDistrict
+from districts.models import InnovationDistrict, TechField
 from incubators.filters import IncubatorFilter
 from incubators.models import Incubator
 from transfers.models import TransferProject
@@ -228,27 +229,37 @@ class TestIncubatorList:
         assert self.facet(client, "district", district=["west"]) == {"west": 2, "fenglin": 1, "unknown": 1}
         assert self.facet(client, "field", district=["west"]) == {"ai": 2, "bio": 1}
 
-    def test_counts_over_every_incubator_are_read_once_per_content_version(self, client):
+    def test_facet_values_are_read_once_per_content_version(self, client, monkeypatch):
+        from xuhui_portal.facet_table import FacetTable
+
+        reads = []
+        read = FacetTable.read
+        monkeypatch.setattr(FacetTable, "read", lambda *args: reads.append(args) or read(*args))
+
         def group_bys(**params) -> int:
             """Facet queries: incubators counted per group (the page's own count is a COUNT(*))."""
-            with CaptureQueriesContext(connection) as queries:
+            with CaptureQueriesContext(connection) as captured:
                 client.get("/incubators/", params)
-            return sum('COUNT("incubators_incubator"."id")' in query["sql"] for query in queries)
+            return sum('COUNT("incubators_incubator"."id")' in query["sql"] for query in captured)
 
-        # Unfiltered: the field facet, and the four short ones (district…) counted together.
-        assert group_bys() == 2
-        assert group_bys() == 0
-        # A district chosen: its own facet counts every incubator (once), the others the district's.
-        assert group_bys(district="fenglin") == 3
-        assert group_bys(district="fenglin") == 2
-        assert group_bys(district="west") == 2
-        # An edit changes the content version: the next request counts again.
+        # Read on the first request; then counted in memory whatever the filters: no GROUP BY.
+        assert group_bys() == group_bys(district="fenglin", status="operating") == 0
+        assert len(reads) == 1
+        # An edit changes the content version: the next request reads the values again.
         added = make_incubator(name_zh="戊", district=self.fenglin, status=Incubator.Status.PREPARING)
         assert self.facet(client, "district") == {"west": 2, "fenglin": 2, "unknown": 1}
         assert self.facet(client, "status") == {"operating": 3, "preparing": 2}
+        assert len(reads) == 2
         added.publication_state = PublicationState.DRAFT
         added.save()
         assert self.facet(client, "status") == {"operating": 3, "preparing": 1}
+
+    def test_a_search_counts_the_facets_of_its_matches_only(self, client):
+        with CaptureQueriesContext(connection) as queries:
+            assert self.facet(client, "district", q="乙") == {"west": 1, "fenglin": 0, "unknown": 0}
+        # The facet values read, then only the ids the search matches: no GROUP BY.
+        assert not any('COUNT("incubators_incubator"."id")' in query["sql"] for query in queries)
+        assert self.facet(client, "field", q="乙", district=["fenglin"]) == {}
 
     def test_facet_counts_are_exact_for_many_to_many(self, client):
         assert self.facet(client, "field") == {"ai": 2, "bio": 2}
@@ -441,28 +452,60 @@ def test_a_long_facet_shows_its_largest_options_and_says_how_many_more(client):
     assert shown[0].label == "机构000" and any(option.selected for option in shown)
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize(
-    "query", ["", "status=operating", "district=unknown&batch=2", "q=孵化&recognition=district_hq"]
-)
-def test_facets_counted_together_match_one_group_by_each(query):
-    from django.http import QueryDict
-
+@pytest.fixture
+def varied_incubators(db):
     districts = [make_district(), make_district()]
     fields = [make_field(), make_field()]
     for n in range(12):
         make_incubator(
-            name_zh=f"孵化器{n}",
+            name_zh=f"{'孵化器' if n % 4 else '众创空间'}{n}",
             district=[*districts, None][n % 3],
             focus_fields=fields[: n % 3],
             recognition=Incubator.Recognition.values[n % len(Incubator.Recognition.values)],
             recognition_batch=[None, 1, 2][n % 3],
             status=Incubator.Status.values[n % 2],
         )
-    filterset = IncubatorFilter(QueryDict(query), queryset=Incubator.objects.published())
+    make_incubator(name_zh="草稿孵化器", publication_state=PublicationState.DRAFT, focus_fields=fields)
+
+
+FACET_QUERIES = [
+    "",
+    "status=operating",
+    "district=unknown&batch=2",
+    "q=孵化&recognition=district_hq",
+    "q=众创",
+    "q=nothing-matches",
+    "field={field}&district={district}",
+    "field={field}&field={other_field}&status=operating&batch=1",
+    "district={district}&district=unknown&ordering=-area",
+]
+
+
+def _facet_query(query: str) -> QueryDict:
+
+    field, other_field = TechField.objects.order_by("pk").values_list("slug", flat=True)[:2]
+    district = InnovationDistrict.objects.order_by("pk").values_list("slug", flat=True).first()
+    return QueryDict(query.format(field=field, other_field=other_field, district=district))
+
+
+@pytest.mark.parametrize("query", FACET_QUERIES)
+def test_facets_counted_together_match_one_group_by_each(varied_incubators, query, monkeypatch):
+    monkeypatch.setattr(IncubatorFilter, "facets_in_memory", False)
+    filterset = IncubatorFilter(_facet_query(query), queryset=Incubator.objects.published())
     assert filterset.is_valid()
     separately = {facet.name: filterset.facet_counts(facet) for facet in filterset.facets}
     assert filterset.all_facet_counts() == separately
+
+
+@pytest.mark.parametrize("query", FACET_QUERIES)
+def test_facets_counted_in_memory_match_the_group_bys(varied_incubators, query, monkeypatch):
+    def counts(in_memory: bool) -> dict:
+        monkeypatch.setattr(IncubatorFilter, "facets_in_memory", in_memory)
+        filterset = IncubatorFilter(_facet_query(query), queryset=Incubator.objects.published())
+        assert filterset.is_valid()
+        return filterset.all_facet_counts()
+
+    assert counts(in_memory=True) == counts(in_memory=False)
 
 
 @pytest.mark.django_db

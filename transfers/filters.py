@@ -156,6 +156,7 @@ class PlatformFilter(FacetedFilterSet):
 
     facets = (Facet("kind", "kind"),)
     default_ordering = ("kind", "pk")
+    facets_in_memory = True
 
     class Meta:
         model = TransferPlatform

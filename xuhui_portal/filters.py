@@ -3,7 +3,8 @@
 A FilterSet here is the one definition of a list's filters; the HTML page, the JSON API and
 the CSV export all use it. Many-valued filters take several values (`?district=a&district=b`):
 OR within one filter, AND across filters. Each facet counts, for every option, the records the
-*other* active filters leave, with one GROUP BY query per facet (never one per option).
+*other* active filters leave: with one GROUP BY query per facet (never one per option), or, for
+lists of a few thousand records, from their facet values held in memory (facet_table.py).
 """
 
 import copy
@@ -23,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.fields import BaseCSVField
 from django_filters.rest_framework import DjangoFilterBackend
 
+from .facet_table import FacetTable
 from .models import PerContentVersion
 from .search import MAX_QUERY_LENGTH, search_queryset
 
@@ -222,6 +224,8 @@ def _evaluate_choices_once(field) -> None:
 
 #: Counts by (FilterSet class, base queryset conditions, facet).
 _COUNTS_OVER_ALL_RECORDS = PerContentVersion()
+#: FacetTables by (FilterSet class, base queryset conditions).
+_FACET_TABLES = PerContentVersion()
 
 
 class _FiltersCopiedShallow(dict):
@@ -255,6 +259,9 @@ class FacetedFilterSet(django_filters.FilterSet):
     facets: tuple[Facet, ...] = ()
     #: The ordering used when the user asks for none (and there is no search query).
     default_ordering: tuple[str, ...] = ()
+    #: Count the facets from the records' facet values held in memory (xuhui_portal/facet_table.py)
+    #: rather than with GROUP BY queries: for lists of at most a few thousand records.
+    facets_in_memory = False
 
     def get_form_class(self) -> type[forms.Form]:
         """The form class, built once per FilterSet class.
@@ -333,12 +340,18 @@ class FacetedFilterSet(django_filters.FilterSet):
     def all_facet_counts(self) -> dict[str, dict[str, int]]:
         """Every facet's counts, {facet name: {option: records}}.
 
+        A list whose FilterSet sets `facets_in_memory` counts them from its records' facet values
+        (FacetTable, read once per content version), with one query only when a filter that is
+        not a facet (the search) is in use.
+
         A facet's counts leave out its own filter, so the facets whose filter is not in use all
         count the same records. The short, single-valued ones among them are counted together:
         one GROUP BY over all their columns gives how many records share each combination of
         values (a few dozen rows), which adds up to each facet's counts. Every other facet gets
         its own GROUP BY.
         """
+        if self.facets_in_memory:
+            return self._counts_in_memory()
         in_use = self.filters_in_use()
         together = [
             facet for facet in self.facets if facet.name not in in_use and self._countable_together(facet)
@@ -356,10 +369,35 @@ class FacetedFilterSet(django_filters.FilterSet):
                 counts[facet.name] = self.facet_counts(facet)
         return counts
 
-    def _countable_together(self, facet: Facet) -> bool:
+    def _counts_in_memory(self) -> dict[str, dict[str, int]]:
+        data = self.form.cleaned_data
+        in_use = self.filters_in_use()
+        facet_names = {facet.name for facet in self.facets}
+        matching_ids = None
+        if in_use - facet_names:
+            records = self.queryset.all()
+            for name in in_use - facet_names:
+                records = self.filters[name].filter(records, data[name])
+            matching_ids = records.order_by().values_list("pk", flat=True)
+        selected = {name: {str(value) for value in data[name]} for name in in_use & facet_names}
+        return self._facet_table().counts(matching_ids, selected)
+
+    def _facet_table(self) -> FacetTable:
+        """This list's FacetTable, per database, FilterSet and base queryset, per content version."""
+        using = router.db_for_read(self._meta.model)
+        many_valued = {facet.name for facet in self.facets if not self._single_valued(facet)}
+        return _FACET_TABLES.get(
+            using,
+            (type(self), self.queryset.query.where),
+            lambda: FacetTable.read(self.queryset.using(using), self.facets, many_valued),
+        )
+
+    def _single_valued(self, facet: Facet) -> bool:
         relation = self._meta.model._meta.get_field(facet.path.split("__")[0])
-        single_valued = not (relation.many_to_many or relation.one_to_many)
-        return single_valued and len(self.choices(facet.name)) <= SHORT_FACET
+        return not (relation.many_to_many or relation.one_to_many)
+
+    def _countable_together(self, facet: Facet) -> bool:
+        return self._single_valued(facet) and len(self.choices(facet.name)) <= SHORT_FACET
 
     def _counts_together(self, facets: list[Facet]) -> dict[str, dict[str, int]]:
         combinations = (
