@@ -4,13 +4,28 @@ import pytest
 from django.template.defaultfilters import truncatechars
 from django.test import RequestFactory, override_settings
 from django.urls import NoReverseMatch, include, path, reverse, set_script_prefix
+from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import override
 
 from xuhui_portal.reversing import AbsoluteRecordUrls, record_url
-from xuhui_portal.templatetags.portal import highlight, incubator_facts, project_facts, shortened
+from xuhui_portal.templatetags.portal import (
+    highlight,
+    incubator_card,
+    incubator_facts,
+    project_card,
+    project_facts,
+    shortened,
+)
 
-from .factories import make_district, make_incubator, make_institution, make_platform, make_project
+from .factories import (
+    make_district,
+    make_field,
+    make_incubator,
+    make_institution,
+    make_platform,
+    make_project,
+)
 
 #: A URL configuration with the project pages elsewhere (for the settings-change test).
 urlpatterns = [path("elsewhere/", include("transfers.urls"))]
@@ -134,6 +149,45 @@ def test_a_project_cards_facts_are_those_it_has(language, expected):
     bare = make_project(stage="incubating", transfer_mode="", year=None, transfer_amount_wan=None)
     with override(language):
         assert [project_facts(project) for project in (complete, bare)] == expected
+
+
+@pytest.mark.django_db
+def test_a_project_card_links_marks_and_escapes():
+    field = make_field(name_zh="<生物>医药")
+    project = make_project(
+        name_zh="<b>细胞</b>治疗",
+        summary_zh="一种" + "细胞" * 80,
+        stage="transferred",
+        transfer_mode="",
+        year=None,
+        transfer_amount_wan=None,
+        fields_=[field],
+    )
+    project.field_names = ["<生物>医药"]
+    card = project_card(project, "细胞")
+    assert isinstance(card, SafeString)
+    assert card.startswith(f'<li class="card">\n<h3><a href="{project.get_absolute_url()}">')
+    assert "&lt;b&gt;<mark>细胞</mark>&lt;/b&gt;治疗</a></h3>" in card
+    assert '<p class="muted">已转化 · 未披露</p>' in card
+    summary = card.split('<p class="muted">')[1].split("<p>")[1].split("</p>")[0]
+    assert summary == highlight(shortened(project.summary_zh, 140), "细胞")
+    assert summary.startswith("一种<mark>细胞</mark>") and len(strip_tags(summary)) == 140
+    assert '<ul class="tags"><li>&lt;生物&gt;医药</li></ul></li>' in card
+    project.summary_zh, project.field_names = "", []
+    assert project_card(project, "") == (
+        f'<li class="card">\n<h3><a href="{project.get_absolute_url()}">&lt;b&gt;细胞&lt;/b&gt;治疗</a></h3>\n'
+        '<p class="muted">已转化 · 未披露</p>\n</li>'
+    )
+
+
+@pytest.mark.django_db
+def test_an_incubator_card_links_marks_and_escapes():
+    incubator = make_incubator(name_zh="<i>漕河泾</i>孵化器", district=None, status="operating")
+    incubator.field_names = []
+    assert incubator_card(incubator, "孵化") == (
+        f'<li class="card">\n<h3><a href="{incubator.get_absolute_url()}">&lt;i&gt;漕河泾&lt;/i&gt;'
+        '<mark>孵化</mark>器</a></h3>\n<p class="muted">街区未知 · 运营中</p>\n</li>'
+    )
 
 
 @pytest.mark.django_db

@@ -116,12 +116,42 @@ def facet_options(facet) -> str:
 
 
 @register.simple_tag
-def project_facts(project) -> str:
-    """A project card's line of facts: stage, mode, year, amount and platform, those it has.
+def project_card(project, query: str) -> str:
+    """A project's result card: its name linking to its page, its facts, the start of its summary
+    and its fields, with the query's terms marked.
 
-    Built here rather than in the template: the line's four conditions and six lookups took
-    0.8 ms of a project list's 20 cards in Django's template engine. Escaped by the tag.
+    Built here, as Django's admin builds its change list's rows, rather than in a template: the
+    template engine's work per variable, filter and tag cost a third of a page of 20 cards (11.9
+    million instructions against 8.1 million here, about 0.5 ms of a list request). Every value
+    is escaped (format_html, and the helpers' own escaping).
     """
+    summary = project.summary
+    return format_html(
+        '<li class="card">\n<h3><a href="{}">{}</a></h3>\n<p class="muted">{}</p>\n{}{}</li>',
+        project.get_absolute_url(),
+        highlight(project.name, query),
+        project_facts(project),
+        format_html("<p>{}</p>\n", highlight(shortened(summary, 140), query)) if summary else "",
+        field_tags(project.field_names),
+    )
+
+
+@register.simple_tag
+def incubator_card(incubator, query: str) -> str:
+    """An incubator's card: its name linking to its page, its facts and its fields; built here
+    for the same reason as project_card."""
+    return format_html(
+        '<li class="card">\n<h3><a href="{}">{}</a></h3>\n<p class="muted">{}</p>\n{}</li>',
+        incubator.get_absolute_url(),
+        highlight(incubator.name, query),
+        incubator_facts(incubator),
+        field_tags(incubator.field_names),
+    )
+
+
+def project_facts(project) -> str:
+    """A project card's line of facts: stage, mode, year, amount and platform, those it has
+    (plain text: the card escapes it)."""
     facts = [project.get_stage_display()]
     if project.transfer_mode:
         facts.append(project.get_transfer_mode_display())
@@ -133,10 +163,9 @@ def project_facts(project) -> str:
     return " · ".join(facts)
 
 
-@register.simple_tag
 def incubator_facts(incubator) -> str:
-    """An incubator card's line of facts: district, status, recognition (and batch), floor area;
-    a tag for the same reason as project_facts."""
+    """An incubator card's line of facts: district, status, recognition (and batch), floor area
+    (plain text: the card escapes it)."""
     facts = [
         incubator.district.short_name if incubator.district else gettext("District unknown"),
         incubator.get_status_display(),
