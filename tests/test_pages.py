@@ -452,6 +452,14 @@ def test_a_long_facet_shows_its_largest_options_and_says_how_many_more(client):
     assert shown[0].label == "机构000" and any(option.selected for option in shown)
 
 
+def test_each_filterset_has_filters_of_its_own():
+    first, second = IncubatorFilter(QueryDict()), IncubatorFilter(QueryDict())
+    for name, filter_ in first.filters.items():
+        assert filter_ is not second.filters[name] and filter_ is not IncubatorFilter.base_filters[name]
+        assert filter_.parent is first and second.filters[name].parent is second
+    assert not hasattr(IncubatorFilter.base_filters["district"], "parent")
+
+
 @pytest.fixture
 def varied_incubators(db):
     districts = [make_district(), make_district()]

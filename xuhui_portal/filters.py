@@ -251,10 +251,6 @@ class FacetedFilterSet(django_filters.FilterSet):
 
     q = SearchFilter()
 
-    @classmethod
-    def get_filters(cls):
-        return _FiltersCopiedShallow(super().get_filters())
-
     #: The many-valued filters that show counts, in display order.
     facets: tuple[Facet, ...] = ()
     #: The ordering used when the user asks for none (and there is no search query).
@@ -262,6 +258,10 @@ class FacetedFilterSet(django_filters.FilterSet):
     #: Count the facets from the records' facet values held in memory (xuhui_portal/facet_table.py)
     #: rather than with GROUP BY queries: for lists of at most a few thousand records.
     facets_in_memory = False
+
+    @classmethod
+    def get_filters(cls):
+        return _FiltersCopiedShallow(super().get_filters())
 
     def get_form_class(self) -> type[forms.Form]:
         """The form class, built once per FilterSet class.
