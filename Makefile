@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_ENV := DEBUG=true
 
-.PHONY: run serve install test lint format messages clean-db fault-drill scale-out-demo bench
+.PHONY: run serve install test lint format messages clean-db fault-drill scale-out-demo bench bench-instructions
 
 $(PY):
 	@interp="$(PYTHON)"; \
@@ -44,6 +44,10 @@ scale-out-demo: install
 # Benchmark at 100k projects on PostgreSQL with wrk and Datasette for comparison (bench/run.py).
 bench: install
 	$(PY) bench/run.py
+
+# The same pages' CPU instructions per request under callgrind: stable on a busy machine.
+bench-instructions: install
+	$(PY) bench/instructions.py
 
 # The suite runs with DEBUG off, as in production; it needs a SECRET_KEY, any value will do.
 test: install
