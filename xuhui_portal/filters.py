@@ -298,11 +298,11 @@ class FacetedFilterSet(django_filters.FilterSet):
 
     # -- facets ---------------------------------------------------------------------------
 
-    def queryset_without(self, name: str) -> QuerySet:
-        """The records left by every active filter except `name` (and ordering)."""
+    def queryset_without(self, *names: str) -> QuerySet:
+        """The records left by every active filter except those `names` (and ordering)."""
         queryset = self.queryset.all()
         for filter_name, value in self.form.cleaned_data.items():
-            if filter_name not in (name, "ordering"):
+            if filter_name not in names and filter_name != "ordering":
                 queryset = self.filters[filter_name].filter(queryset, value)
         return queryset
 
@@ -370,15 +370,12 @@ class FacetedFilterSet(django_filters.FilterSet):
         return counts
 
     def _counts_in_memory(self) -> dict[str, dict[str, int]]:
-        data = self.form.cleaned_data
         in_use = self.filters_in_use()
         facet_names = {facet.name for facet in self.facets}
         matching_ids = None
-        if in_use - facet_names:
-            records = self.queryset.all()
-            for name in in_use - facet_names:
-                records = self.filters[name].filter(records, data[name])
-            matching_ids = records.order_by().values_list("pk", flat=True)
+        if in_use - facet_names:  # the search: the ids it leaves, from the database
+            matching_ids = self.queryset_without(*facet_names).order_by().values_list("pk", flat=True)
+        data = self.form.cleaned_data
         selected = {name: {str(value) for value in data[name]} for name in in_use & facet_names}
         return self._facet_table().counts(matching_ids, selected)
 
@@ -401,7 +398,7 @@ class FacetedFilterSet(django_filters.FilterSet):
 
     def _counts_together(self, facets: list[Facet]) -> dict[str, dict[str, int]]:
         combinations = (
-            self.queryset_without(None)
+            self.queryset_without()
             .order_by()
             .values_list(*(facet.path for facet in facets))
             .annotate(n=Count("pk"))
