@@ -4,7 +4,7 @@ as an institution page lists them."""
 from django.db.models import Q, QuerySet
 
 from districts.selectors import attach_field_names
-from xuhui_portal.links import link_ids, with_link_ids
+from xuhui_portal.links import LinkMap
 
 from .models import Incubator
 
@@ -31,14 +31,13 @@ def incubator_cards() -> QuerySet:
     )
 
 
-def with_focus_field_ids(incubators: QuerySet) -> QuerySet:
-    """`incubators` with their focus fields' ids in the same SELECT (for `name_focus_fields`)."""
-    return with_link_ids(incubators, "focus_fields")
+#: Every incubator's focus fields, read once per content version.
+FOCUS_FIELDS = LinkMap(Incubator, "focus_fields")
 
 
 def name_focus_fields(incubators) -> None:
-    """Set each card's `field_names` from the ids `with_focus_field_ids` read."""
-    attach_field_names(incubators, lambda incubator: link_ids(incubator, "focus_fields"))
+    """Set each card's `field_names`: the names of its focus fields, in display order."""
+    attach_field_names(incubators, lambda incubator: FOCUS_FIELDS.ids(incubator.pk))
 
 
 def incubators_run_by(institution) -> tuple[list[Incubator], list[Incubator]]:

@@ -2,7 +2,7 @@ from xuhui_portal.views import CanonicalDetailView, FacetedListView
 
 from .filters import IncubatorFilter
 from .models import Incubator
-from .selectors import incubator_cards, name_focus_fields, with_focus_field_ids
+from .selectors import incubator_cards, name_focus_fields
 
 
 class IncubatorListView(FacetedListView):
@@ -12,10 +12,7 @@ class IncubatorListView(FacetedListView):
     template_name = "incubators/incubator_list.html"
 
     def paginate_queryset(self, queryset, page_size):
-        # The page's cards only: the facets count the FilterSet's own queryset.
-        paginator, page, object_list, is_paginated = super().paginate_queryset(
-            with_focus_field_ids(queryset), page_size
-        )
+        paginator, page, object_list, is_paginated = super().paginate_queryset(queryset, page_size)
         name_focus_fields(object_list)
         return paginator, page, object_list, is_paginated
 

@@ -621,6 +621,19 @@ def test_incubator_cards_name_their_focus_fields_in_display_order(client):
 
 
 @pytest.mark.django_db
+def test_an_incubators_focus_fields_change_on_the_next_request(client):
+    """The incubators' links to their fields are read once per content version."""
+    district = make_district()
+    incubator = make_incubator(district=district, focus_fields=[make_field(name_zh="集成电路")])
+    assert "<li>集成电路</li>" in client.get("/incubators/").content.decode()
+    incubator.focus_fields.set([make_field(name_zh="人工智能")])
+    html = client.get("/incubators/").content.decode()
+    assert "<li>人工智能</li>" in html and "<li>集成电路</li>" not in html
+    incubator.focus_fields.clear()
+    assert '<ul class="tags">' not in client.get(district.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("incubators", [0, 1, 12])
 def test_a_district_preview_counts_its_incubators(client, incubators):
     district = make_district()

@@ -16,7 +16,7 @@ from districts.models import Indicator, InnovationDistrict, Institution, Milesto
 from districts.selectors import attach_field_names
 from incubators.filters import IncubatorFilter
 from incubators.models import Incubator
-from incubators.selectors import incubator_cards, name_focus_fields, with_focus_field_ids
+from incubators.selectors import incubator_cards, name_focus_fields
 from transfers.filters import ProjectFilter
 from transfers.models import TransferPlatform, TransferProject
 from transfers.project_index import get_index
@@ -69,8 +69,9 @@ def project_preview(filter_name: str, slug: str) -> Preview:
 
 def incubator_preview(district: InnovationDistrict) -> Preview:
     """The district's first INCUBATOR_PREVIEW published incubators (by name), as cards."""
-    incubators = with_focus_field_ids(incubator_cards())
-    shown = preview(IncubatorFilter, incubators, "incubators:list", INCUBATOR_PREVIEW, district=district.slug)
+    shown = preview(
+        IncubatorFilter, incubator_cards(), "incubators:list", INCUBATOR_PREVIEW, district=district.slug
+    )
     name_focus_fields(shown.records)
     return shown
 
