@@ -517,6 +517,24 @@ def test_facets_counted_in_memory_match_the_group_bys(varied_incubators, query, 
 
 
 @pytest.mark.django_db
+def test_project_cards_name_their_platform_in_the_page_language(client):
+    """Platforms come from a per-version table, not a join: a rename shows on the next request,
+    and a project without a platform or with an unpublished one still gets its card."""
+    platform = make_platform(name_zh="徐汇技术转移中心", name_en="Xuhui Transfer Centre")
+    draft = make_platform(name_zh="草稿平台", publication_state=PublicationState.DRAFT)
+    make_project(name_zh="有平台的项目", platform=platform)
+    make_project(name_zh="草稿平台的项目", platform=draft)
+    make_project(name_zh="无平台的项目", platform=None)
+    html = client.get("/projects/").content.decode()
+    assert html.count('<li class="card">') == 3
+    assert "徐汇技术转移中心" in html and "草稿平台" in html
+    assert "Xuhui Transfer Centre" in client.get("/en/projects/").content.decode()
+    platform.name_zh = "徐汇技术转移服务中心"
+    platform.save()
+    assert "徐汇技术转移服务中心" in client.get("/projects/").content.decode()
+
+
+@pytest.mark.django_db
 def test_project_cards_name_fields_in_display_order_and_language(client):
     later = make_field(name_zh="乙领域", name_en="Second field", display_order=2)
     first = make_field(name_zh="甲领域", name_en="First field", display_order=1)

@@ -5,7 +5,7 @@ from django.db.models import Prefetch
 from districts.models import Institution
 from districts.selectors import SOURCES
 from xuhui_portal.links import link_ids, with_link_ids
-from xuhui_portal.selectors import attach_project_field_names, project_preview
+from xuhui_portal.selectors import attach_project_field_names, attach_project_platforms, project_preview
 from xuhui_portal.views import CanonicalDetailView, FacetedListView
 
 from .filters import PlatformFilter, ProjectFilter
@@ -95,16 +95,13 @@ class ProjectListView(FacetedListView):
     csv_view_name = "api:project-csv"
     # Only what a result card shows: at 20 cards a page, whole rows of the project and three
     # related records (descriptions, search columns) cost more than the rest of the page.
-    queryset = (
-        TransferProject.objects.published()
-        .select_related("platform")
-        .only(*LIST_COLUMNS, "platform__name_zh", "platform__name_en")
-    )
+    queryset = TransferProject.objects.published().only(*LIST_COLUMNS)
     template_name = "transfers/project_list.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         attach_project_field_names(context["object_list"])
+        attach_project_platforms(context["object_list"])
         return context
 
 

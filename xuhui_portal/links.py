@@ -107,11 +107,20 @@ class LinkedTable:
         The instances are shared by every request until content changes: read them, never
         change them.
         """
+        records = self._all_records()
+        return [record for _place, record in sorted(records[pk] for pk in ids if pk in records)]
+
+    def record(self, pk: int):
+        """The record `pk` itself (None when unknown), shared like those of `records`."""
+        held = self._all_records().get(pk)
+        return held[1] if held else None
+
+    def _all_records(self) -> dict[int, tuple]:
+        """{id: (place in display order, record)}."""
         using = router.db_for_read(self.model)
 
         def read() -> dict[int, tuple]:
             records = self.model._default_manager.using(using)
             return {record.pk: (place, record) for place, record in enumerate(records)}
 
-        records = self._records.get(using, None, read)
-        return [record for _place, record in sorted(records[pk] for pk in ids if pk in records)]
+        return self._records.get(using, None, read)
