@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.utils import translation
 
 from transfers.models import TransferProject
@@ -28,10 +28,13 @@ def _fast_and_plain(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Throttle counters and cached pages live in the cache: every test starts without them."""
-    cache.clear()
+    """Throttle counters, cached pages and fragments live in the caches: every test starts
+    without them."""
+    for each in caches.all():
+        each.clear()
     yield
-    cache.clear()
+    for each in caches.all():
+        each.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,6 @@
 """Public pages: every page renders with one <h1>, shows the fixture facts, and survives bad input."""
 
+import html
 import re
 
 import pytest
@@ -7,7 +8,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import reverse, translate_url
 
 from districts.models import InnovationDistrict, TechField
 from incubators.filters import IncubatorFilter
@@ -717,3 +718,44 @@ def test_the_home_page_is_read_once_per_content_version_and_shows_an_edit_at_onc
         ("枫林生命健康园区", 2, 1)
     ]
     assert "枫林生命健康园区" in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/en/",
+        "/projects/?q=%E7%BB%86%E8%83%9E&stage=transferred",
+        "/en/incubators/?district=unknown&page=1",
+        "{project}",
+        "/en{project}",
+    ],
+)
+def test_language_links_lead_to_the_same_page_in_each_language(client, path):
+    path = path.format(project=make_project(slug="cell-therapy").get_absolute_url())
+    page = client.get(path).content.decode()
+    alternates = dict(re.findall(r'<link rel="alternate" hreflang="([^"]+)" href="([^"]+)">', page))
+    expected = {
+        code: translate_url(path, language) for code, language in (("zh-Hans", "zh-hans"), ("en", "en"))
+    }
+    assert {code: html.unescape(url) for code, url in alternates.items()} == {
+        code: f"http://testserver{url}" for code, url in expected.items()
+    }
+    assert expected["zh-Hans"] != expected["en"]
+    switch = re.search(r'<p class="language-switch">\s*<a href="([^"]+)"', page).group(1)
+    assert html.unescape(switch) == expected["zh-Hans" if path.startswith("/en/") else "en"]
+
+
+@pytest.mark.django_db
+def test_the_site_header_is_each_languages_own(client):
+    """The header's navigation is a fragment kept per process and language."""
+
+    def nav(path):
+        page = client.get(path).content.decode()
+        return re.search(r'<nav aria-label="[^"]+">.*?</nav>', page, re.S).group(0)
+
+    chinese, english = nav("/"), nav("/en/projects/")
+    assert '<a href="/projects/">转化项目</a>' in chinese
+    assert '<a href="/en/projects/">Projects</a>' in english
+    assert nav("/incubators/") == chinese and nav("/en/") == english

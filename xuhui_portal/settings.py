@@ -232,6 +232,14 @@ if os.environ.get("REDIS_URL"):
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# {% cache %} fragments that differ only by language (the site header), kept in each process: a
+# fragment costs a tenth of what rendering it did, and a Redis round trip would cost more than
+# that. With DEBUG on, templates are re-read on every request, and so are these fragments.
+CACHES["template_fragments"] = {
+    "BACKEND": "django.core.cache.backends." + ("dummy.DummyCache" if DEBUG else "locmem.LocMemCache"),
+    "LOCATION": "template-fragments",
+    "TIMEOUT": None,
+}
 #: The benchmark's trivial view (/bench/trivial/), the ceiling it compares pages with; off in production.
 BENCHMARK_VIEWS = env_bool("BENCHMARK_VIEWS", False)
 #: Seconds an anonymous page or API response stays cached (0: no page cache).
