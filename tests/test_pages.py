@@ -453,6 +453,30 @@ def test_a_long_facet_shows_its_largest_options_and_says_how_many_more(client):
     assert shown[0].label == "机构000" and any(option.selected for option in shown)
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_a_long_facet_keeps_the_chosen_then_the_largest_options_in_choice_order(seed):
+    """FacetResult.build against the rule written out: chosen options first, then the largest
+    counts, ties broken by the choices' order; the kept options shown in the choices' order."""
+    import random
+
+    from xuhui_portal.filters import FACET_LIMIT, Facet, FacetResult
+
+    rng = random.Random(seed)
+    choices = [(f"option-{n}", f"Option {n}") for n in range(rng.randint(FACET_LIMIT + 1, 80))]
+    counts = {value: rng.randint(1, 5) for value, _ in choices if rng.random() < 0.8}
+    selected = {value for value, _ in rng.sample(choices, rng.randint(0, 3))}
+    offered = [(value, label) for value, label in choices if value in counts or value in selected]
+    ranked = sorted(offered, key=lambda option: (option[0] not in selected, -counts.get(option[0], 0)))
+    kept = {value for value, _ in ranked[:FACET_LIMIT]}
+
+    result = FacetResult.build(Facet("institution", "owner__slug"), "Owner", choices, counts, selected)
+
+    assert [option.value for option in result.options] == [value for value, _ in offered if value in kept]
+    assert result.hidden_count == max(0, len(offered) - FACET_LIMIT)
+    assert all(option.selected == (option.value in selected) for option in result.options)
+    assert all(option.count == counts.get(option.value, 0) for option in result.options)
+
+
 def test_each_filterset_has_filters_of_its_own():
     first, second = IncubatorFilter(QueryDict()), IncubatorFilter(QueryDict())
     for name, filter_ in first.filters.items():
