@@ -783,3 +783,15 @@ def test_the_site_header_is_each_languages_own(client):
     assert '<a href="/projects/">转化项目</a>' in chinese
     assert '<a href="/en/projects/">Projects</a>' in english
     assert nav("/incubators/") == chinese and nav("/en/") == english
+
+
+@pytest.mark.django_db
+def test_the_filter_form_shows_what_was_submitted_escaped(client):
+    page = client.get(
+        "/projects/", {"q": '"><script>', "year_min": "2001", "amount_max": "x", "stage": "transferred"}
+    ).content.decode()
+    assert 'name="q" value="&quot;&gt;&lt;script&gt;"' in page
+    assert 'name="year_min" value="2001"' in page
+    assert 'name="amount_max" value="x"' in page  # invalid: shown as typed, explained above the list
+    assert 'name="year_max" value=""' in page
+    assert 'name="q" value=""' in client.get("/incubators/").content.decode()

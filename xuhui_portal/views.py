@@ -69,6 +69,9 @@ class FacetedListView(FilterView):
             clear_url=filterset.clear_url(),
             result_count=paginator.count if paginator else len(context["object_list"]),
             query=filterset.form.cleaned_data.get("q", "") if filterset.is_valid() else "",
+            # What the form's inputs show: each field's submitted value, "" for none. (A template's
+            # lookup of a missing key in the QueryDict fails three ways before it gives up.)
+            submitted={name: filterset.data.get(name, "") for name in filterset.form.fields},
             csv_url=self.csv_url(),
             filter_errors=[
                 (filterset.form.fields[name].label if name in filterset.form.fields else "", message)
