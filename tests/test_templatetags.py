@@ -1,6 +1,7 @@
 """Template helpers that list pages call on every card: the same output as the plain way."""
 
 import pytest
+from django import forms
 from django.template.defaultfilters import truncatechars
 from django.test import RequestFactory, override_settings
 from django.urls import NoReverseMatch, include, path, reverse, set_script_prefix
@@ -15,6 +16,7 @@ from xuhui_portal.templatetags.portal import (
     incubator_facts,
     project_card,
     project_facts,
+    select_options,
     shortened,
 )
 
@@ -226,3 +228,22 @@ def test_a_cards_facts_are_escaped_on_the_page(client):
     make_project(platform=make_platform(name_zh="甲<script>中心"))
     html = client.get("/projects/").content.decode()
     assert "甲&lt;script&gt;中心" in html and "甲<script>" not in html
+
+
+def test_select_options_mark_the_submitted_value_and_escape():
+    class SortForm(forms.Form):
+        ordering = forms.ChoiceField(choices=[("", "Default"), ("a&b", "<A & B>"), ("-year", "Year")])
+
+    assert select_options(SortForm({"ordering": "a&b"})["ordering"]) == (
+        '<option value="">Default</option>'
+        '<option value="a&amp;b" selected>&lt;A &amp; B&gt;</option>'
+        '<option value="-year">Year</option>'
+    )
+    assert " selected" not in select_options(SortForm({})["ordering"])
+
+
+@pytest.mark.django_db
+def test_the_sort_menu_follows_the_language_and_the_request(client):
+    page = client.get("/en/projects/", {"ordering": "-year"}).content.decode()
+    assert '<option value="-year" selected>Year (descending)</option>' in page
+    assert '<option value="">Default order</option>' in page
