@@ -232,9 +232,11 @@ if os.environ.get("REDIS_URL"):
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# {% cache %} fragments that differ only by language (the site header), kept in each process: a
-# fragment costs a tenth of what rendering it did, and a Redis round trip would cost more than
-# that. With DEBUG on, templates are re-read on every request, and so are these fragments.
+# {% cache %} fragments that differ only by language (the header, the head's fixed links, the
+# footer), kept in each process until it ends: a fragment costs a tenth of what rendering it did,
+# and a Redis round trip would cost more than that. Their links are reversed under the process's
+# script prefix: one deployment, one prefix. With DEBUG on, templates are re-read on every
+# request, and so are these fragments.
 CACHES["template_fragments"] = {
     "BACKEND": "django.core.cache.backends." + ("dummy.DummyCache" if DEBUG else "locmem.LocMemCache"),
     "LOCATION": "template-fragments",
