@@ -71,7 +71,8 @@ def link_ids(record, relation: str) -> list[int]:
 
 
 class LinkedTable:
-    """Some columns of every record of a small table (fields, sources), in its display order.
+    """Some columns, or the records themselves, of every record of a small table (fields, sources,
+    platforms), in its display order.
 
     Read once per content version (and database), so an edit shows on the next request.
     """
