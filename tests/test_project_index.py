@@ -96,7 +96,11 @@ def without_empty(counts: dict) -> dict:
     return {name: {k: n for k, n in c.items() if n and k not in (None, "")} for name, c in counts.items()}
 
 
-def test_index_matches_the_database_for_random_filters(catalogue):
+@pytest.mark.parametrize("by_table", [False, True])
+def test_index_matches_the_database_for_random_filters(catalogue, by_table, monkeypatch):
+    """Also with every filter's mask made by a lookup table, as for many selected values."""
+    if by_table:
+        monkeypatch.setattr(project_index, "MASK_BY_COMPARISON", 0)
     rng = random.Random(2026)
     queryset = TransferProject.objects.published()
     for _ in range(120):
