@@ -4,12 +4,12 @@ import pytest
 from django import forms
 from django.template.defaultfilters import truncatechars
 from django.test import RequestFactory, override_settings
-from django.urls import NoReverseMatch, include, path, reverse, set_script_prefix
+from django.urls import NoReverseMatch, include, path, reverse, set_script_prefix, translate_url
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import override
 
-from xuhui_portal.reversing import AbsoluteRecordUrls, record_url
+from xuhui_portal.reversing import AbsoluteRecordUrls, record_url, translated_url
 from xuhui_portal.templatetags.portal import (
     highlight,
     incubator_card,
@@ -109,6 +109,33 @@ def test_absolute_record_urls_are_what_build_absolute_uri_gives(script_prefix):
         set_script_prefix("/")
     with pytest.raises(NoReverseMatch):  # what a template cannot hold goes through reverse()
         urls("transfers:project-detail", pk=1, slug="not a slug")
+
+
+@pytest.mark.parametrize("script_prefix", ["/", "/portal/"])
+def test_translated_urls_are_what_translate_url_gives(script_prefix):
+    """Remembered per path, they still follow the active language, the prefix and the query."""
+    paths = [
+        "/projects/?q=%E7%BB%86%E8%83%9E&stage=transferred",
+        "/projects/?page=2",
+        "/en/projects/?page=2",
+        "/",
+        "/en/",
+        "/projects/7-a-b/",
+        "/en/incubators/?district=west-bund&district=caohejing",
+        "/no-such-page/?x=1",
+        "/en/no-such-page/",
+    ]
+    set_script_prefix(script_prefix)
+    try:
+        for language in ["zh-hans", "en", "zh-hans"]:
+            with override(language):
+                for url in paths:
+                    for target in ["zh-hans", "en"]:
+                        assert translated_url(url, target) == translate_url(url, target), (language, url)
+    finally:
+        set_script_prefix("/")
+    with override("zh-hans"):
+        assert translated_url("/projects/?page=2", "en") == "/en/projects/?page=2"
 
 
 @pytest.mark.parametrize(
