@@ -125,30 +125,30 @@ def project_card(project, query: str) -> str:
 
     Built here, as Django's admin builds its change list's rows, rather than in a template: the
     template engine's work per variable, filter and tag cost a third of a page of 20 cards (11.9
-    million instructions against 8.1 million here, about 0.5 ms of a list request). Every value
-    is escaped (format_html, and the helpers' own escaping).
+    million instructions against 8.1 million here, about 0.5 ms of a list request). Plain values
+    are escaped with html.escape, what format_html would call them through after checks for
+    lazy and safe strings that cost more than the escaping (7 µs a card); the highlighted texts
+    and the tags come escaped from their helpers.
     """
     summary = project.summary
-    return format_html(
-        '<li class="card">\n<h3><a href="{}">{}</a></h3>\n<p class="muted">{}</p>\n{}{}</li>',
-        project.get_absolute_url(),
-        highlight(project.name, query),
-        project_facts(project),
-        format_html("<p>{}</p>\n", highlight(shortened(summary, 140), query)) if summary else "",
-        field_tags(project.field_names),
+    summary_html = f"<p>{highlight(shortened(summary, 140), query)}</p>\n" if summary else ""
+    return mark_safe(
+        f'<li class="card">\n<h3><a href="{html.escape(project.get_absolute_url())}">'
+        f"{highlight(project.name, query)}</a></h3>\n"
+        f'<p class="muted">{html.escape(project_facts(project))}</p>\n'
+        f"{summary_html}{field_tags(project.field_names)}</li>"
     )
 
 
 @register.simple_tag
 def incubator_card(incubator, query: str) -> str:
-    """An incubator's card: its name linking to its page, its facts and its fields; built here
-    for the same reason as project_card."""
-    return format_html(
-        '<li class="card">\n<h3><a href="{}">{}</a></h3>\n<p class="muted">{}</p>\n{}</li>',
-        incubator.get_absolute_url(),
-        highlight(incubator.name, query),
-        incubator_facts(incubator),
-        field_tags(incubator.field_names),
+    """An incubator's card: its name linking to its page, its facts and its fields; built and
+    escaped as project_card."""
+    return mark_safe(
+        f'<li class="card">\n<h3><a href="{html.escape(incubator.get_absolute_url())}">'
+        f"{highlight(incubator.name, query)}</a></h3>\n"
+        f'<p class="muted">{html.escape(incubator_facts(incubator))}</p>\n'
+        f"{field_tags(incubator.field_names)}</li>"
     )
 
 
