@@ -78,9 +78,12 @@ def _codes_of(keys: list[str], wanted: Iterable[str]) -> list[int]:
 #: at 100k projects); for more, by a lookup table (65 µs).
 MASK_BY_COMPARISON = 12
 #: A column of up to this many keys keeps a bitmap of each key's projects, and counts a subset's
-#: projects per key from them: 12.5 KB a key at 100k projects, 1-2 µs a key to count, where
-#: tallying the subset's codes took 100 µs a column on a request.
+#: projects per key from them: 12.5 KB a key at 100k projects, 2 µs a key to count, where
+#: tallying the codes of a subset of a quarter of the projects took 50-100 µs a column.
 BITMAP_KEYS = 64
+#: A subset of fewer than this share of the projects is counted by tallying its codes: 2 µs per
+#: thousand projects.
+TALLY_SHARE = 1 / 16
 
 
 class Subset:
@@ -96,22 +99,35 @@ class Subset:
 
     @cached_property
     def bits(self) -> np.ndarray:
-        return np.packbits(self.mask)
+        return _bitmap(self.mask)
 
     @cached_property
     def size(self) -> int:
         return int(np.count_nonzero(self.mask))
 
 
+def _bitmap(mask: np.ndarray) -> np.ndarray:
+    """A bit per project, in 64-bit words (the last one padded with 0s): NumPy counts the bits
+    of words 2.5 times faster than those of bytes."""
+    packed = np.zeros(-(-len(mask) // 64) * 8, dtype=np.uint8)
+    packed[: -(-len(mask) // 8)] = np.packbits(mask)
+    return packed.view(np.uint64)
+
+
 def _key_bitmaps(rows_of_keys: Iterable[np.ndarray], keys: int, size: int) -> np.ndarray:
-    """Per key, a bit per project: set for the projects at the key's positions."""
-    bits = np.zeros((keys, (size + 7) // 8), dtype=np.uint8)
+    """Per key, the bitmap of the projects at the key's positions."""
+    bits = np.zeros((keys, -(-size // 64)), dtype=np.uint64)
     has_key = np.zeros(size, dtype=bool)
     for code, rows in enumerate(rows_of_keys):
         has_key[:] = False
         has_key[rows] = True
-        bits[code] = np.packbits(has_key)
+        bits[code] = _bitmap(has_key)
     return bits
+
+
+def _bits_in_common(key_bits: np.ndarray, subset: Subset) -> list[int]:
+    """Per key, its projects in `subset`."""
+    return np.bitwise_count(key_bits & subset.bits).sum(axis=1, dtype=np.int64).tolist()
 
 
 @dataclass
@@ -149,8 +165,8 @@ class Dimension:
 
     def counts(self, subset: Subset | None = None, empty_key: str | None = None) -> dict[str, int]:
         """Projects per key in `subset` (all when None); empty values under `empty_key` if given."""
-        if subset is not None and self.bits is not None:
-            tally = np.bitwise_count(self.bits & subset.bits).sum(axis=1, dtype=np.int64).tolist()
+        if subset is not None and self.bits is not None and subset.size >= len(self.codes) * TALLY_SHARE:
+            tally = _bits_in_common(self.bits, subset)
             tally.insert(0, subset.size - sum(tally))
         else:
             codes = self.codes if subset is None else self.codes[subset.positions]
@@ -235,7 +251,7 @@ class MultiDimension:
         if not wanted:
             return np.zeros(self.size, dtype=bool)
         bits = np.bitwise_or.reduce(self.bits[wanted], axis=0)
-        return np.unpackbits(bits, count=self.size).view(bool)
+        return np.unpackbits(bits.view(np.uint8), count=self.size).view(bool)
 
     def counts(self, subset: Subset | None = None, empty_key: str | None = None) -> dict[str, int]:
         """Projects per key in `subset` (all when None); a project without fields has no key
@@ -243,8 +259,8 @@ class MultiDimension:
         if subset is None:
             tally = np.bincount(self.codes, minlength=len(self.keys)).tolist()
         else:
-            # Six times faster than tallying the selected projects' entries.
-            tally = np.bitwise_count(self.bits & subset.bits).sum(axis=1, dtype=np.int64).tolist()
+            # Six times faster than tallying the entries of a quarter of the projects.
+            tally = _bits_in_common(self.bits, subset)
         return {key: n for key, n in zip(self.keys, tally, strict=True) if n}
 
 
