@@ -142,7 +142,13 @@ class Dimension:
     bits: np.ndarray | None = dataclass_field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        few = len(self.keys) <= BITMAP_KEYS
+        # The smallest signed type for the codes, -1 to len(keys) (counts add 1): a byte for
+        # the stages, modes, districts and platforms (0.1 MB each at 100k projects, not 0.4).
+        keys = len(self.keys)
+        self.codes = self.codes.astype(
+            np.int8 if keys < 127 else np.int16 if keys < 32767 else np.int32, copy=False
+        )
+        few = keys <= BITMAP_KEYS
         self.bits = (
             _key_bitmaps(
                 (self.codes == code for code in range(len(self.keys))), len(self.keys), len(self.codes)
@@ -553,6 +559,21 @@ class Postings:
         present[present] = self.values[rows[present]] == wanted[present]
         return self._at_rows(rows[present])
 
+    def spelled_out(self, length: int, padding: int, dtype) -> np.ndarray:
+        """The value at each of `length` positions (0 where none), then `padding` 0s: the
+        sequence the postings were made from. Rebuilt from them, about 2^19 entries at a time,
+        rather than kept while they are made: a build's peak memory would hold both."""
+        sequence = np.zeros(length + padding, dtype=dtype)
+        bounds = np.unique(
+            np.searchsorted(self.starts, np.arange(0, self.starts[-1], 1 << 19), side="right") - 1
+        )
+        for first, end in pairwise([*bounds.tolist(), len(self.values)]):
+            rows = np.arange(first, end)
+            sequence[self._at_rows(rows)] = np.repeat(
+                self.values[rows], np.diff(self.starts[first : end + 1])
+            )
+        return sequence
+
     def occurrences(self, value: int) -> int:
         row = self._row(value)
         return 0 if row is None else int(self.starts[row + 1] - self.starts[row])
@@ -580,7 +601,6 @@ class SearchText:
 
     def __init__(self):
         self._starts: list[np.ndarray] = []
-        self._chars: list[np.ndarray] = []
         self.length = 0  # positions, without the tail's padding
         self._postings = Postings(CHARACTER_BLOCK_BITS)
         self._words = LatinWords()
@@ -591,7 +611,6 @@ class SearchText:
         chars, starts = _characters(texts)
         places = np.flatnonzero(chars)  # the gaps are not indexed
         self._postings.add(places + self.length, chars[places])
-        self._chars.append(chars)
         self._starts.append(self.length + starts)
         self.length += len(chars)
 
@@ -600,14 +619,14 @@ class SearchText:
         # Contiguous copies, not strided views: np.searchsorted copies a view on every search.
         self.title_starts, self.text_starts = starts[0::2].copy(), starts[1::2].copy()
         self.postings = self._postings.finish(self.length)
-        self.chars = _padded(self._chars, self.length)
+        self.chars = self.postings.spelled_out(self.length, MAX_QUERY_LENGTH, np.uint16)
         self.tail_start = self.length
         self.tail = np.zeros(MAX_QUERY_LENGTH, dtype=np.uint16)
         self.slot_positions = np.arange(len(self.title_starts), dtype=POSITION)
         self.size = len(self.title_starts)  # projects (slots not removed)
         self.removed = 0  # positions in the slots of removed projects
         self.words = self._words.finish()
-        del self._starts, self._chars, self._postings, self._words
+        del self._starts, self._postings, self._words
         return self
 
     def patched(self, removed: np.ndarray, texts: list[str], slot_positions: np.ndarray) -> "SearchText":
@@ -707,20 +726,6 @@ def _followed_by(chars: np.ndarray, starts: np.ndarray, codes: np.ndarray, ancho
         if place != anchor:
             starts = starts[chars[starts + place] == code]
     return starts
-
-
-def _padded(chunks: list[np.ndarray], length: int) -> np.ndarray:
-    """The `length` characters of `chunks` end to end, then MAX_QUERY_LENGTH gaps (a term tested
-    at the last position reads no further), each chunk let go once copied: the copy's pages
-    become resident as they are written, so a build holds the characters about once."""
-    chars = np.zeros(length + MAX_QUERY_LENGTH, dtype=np.uint16)
-    chunks.reverse()
-    place = 0
-    while chunks:
-        chunk = chunks.pop()
-        chars[place : place + len(chunk)] = chunk
-        place += len(chunk)
-    return chars
 
 
 def _characters(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
