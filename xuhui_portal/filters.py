@@ -181,10 +181,15 @@ class FacetResult:
     @classmethod
     def build(cls, facet: Facet, title: str, choices, counts: dict[str, int], selected: set[str]):
         """The facet's offered options from its choices [(value, label)], counts and chosen values."""
-        offered = [(str(value), label) for value, label in choices]
         hidden = 0
-        if not facet.show_empty:
-            offered = [(value, label) for value, label in offered if value in counts or value in selected]
+        if facet.show_empty:
+            offered = [(str(value), label) for value, label in choices]
+        else:
+            offered = [
+                (value, label)
+                for choice, label in choices
+                if (value := str(choice)) in counts or value in selected
+            ]
             hidden = max(0, len(offered) - FACET_LIMIT)
         if hidden:
             # The chosen options first, then the largest counts, ties in the choices' order. With
