@@ -1280,9 +1280,6 @@ class Selection:
             self._subsets[key] = Subset(self.matching(key))
         return self._subsets[key]
 
-    def positions(self, without: str | None = None) -> np.ndarray:
-        return self.subset(without).positions
-
     def facet_counts(self, name: str, empty_key: str | None = None) -> dict[str, int]:
         if all(filter_name == name for filter_name in self.masks):  # the facet counts every project
             return self.index.counts_of_all(name, empty_key)
@@ -1296,9 +1293,9 @@ class Selection:
             order = self.index.ordered(ordering[0])
             positions = order.compress(rows[order.astype(np.intp)])
         elif ordering:  # several keys (?ordering=year,name): only the matching projects are sorted
-            positions = self.index.sort(self.positions(), ordering)
+            positions = self.index.sort(self.subset().positions, ordering)
         else:
-            positions = self.positions()
+            positions = self.subset().positions
             if self.rank is not None:
                 positions = positions[np.argsort(-self.rank[positions], kind="stable")]
         return self.index.ids[positions]
